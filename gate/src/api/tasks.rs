@@ -1,0 +1,119 @@
+//! Tasks: submit an orchestration (`POST /tasks`) and poll `GET /tasks/{id}` with backoff
+//! until it completes or `task_timeout` passes.
+
+use std::time::Duration;
+
+use http::Method;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::client::{Call, Idempotency, segment};
+use crate::{Client, Error, ExecutionStatus, Task, TaskOutcome, TaskRef};
+
+/// First pause between task polls.
+const POLL_FIRST: Duration = Duration::from_millis(100);
+/// Longest pause between task polls.
+const POLL_MAX: Duration = Duration::from_secs(5);
+
+impl Client {
+    /// `POST /tasks`. Not retried on 502/503/504: Orca may already have started the task.
+    pub async fn submit_task(&self, task: &Value) -> Result<TaskRef, Error> {
+        let call = Call::new(
+            Method::POST,
+            "/tasks",
+            "/tasks".into(),
+            Idempotency::NotIdempotent,
+        )
+        .json(task);
+        let reply = self.send(call).await?;
+        let body: Value = reply.json()?;
+        body.get("ref")
+            .and_then(Value::as_str)
+            .and_then(TaskRef::from_ref)
+            .ok_or_else(|| Error::Http {
+                status: reply.status.as_u16(),
+                operation: reply.operation.clone(),
+                message: "the answer has no task `ref`".into(),
+            })
+    }
+
+    /// `GET /tasks/{id}` once.
+    pub async fn get_task(&self, id: &str) -> Result<Task, Error> {
+        let reply = self
+            .send(Call::get("/tasks/{id}", format!("/tasks/{}", segment(id))))
+            .await?;
+        let raw: Value = reply.json()?;
+        Ok(task_from_view(id, raw))
+    }
+
+    /// Polls the task until it completes (first poll at once, then backing off from 100 ms
+    /// to 5 s) or `task_timeout` passes. A 404 while polling is taken as "not visible yet".
+    ///
+    /// # Errors
+    /// [`Error::TaskFailed`] when the task ends TERMINAL, CANCELED or FAILED_CONTINUE;
+    /// [`Error::Timeout`] when it is still running at the deadline.
+    pub async fn wait_for_task(&self, task: &TaskRef) -> Result<Task, Error> {
+        let timeout = self.config().task_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut pause = POLL_FIRST;
+        loop {
+            match self.get_task(&task.id).await {
+                Ok(view) if view.status.is_complete() => {
+                    if view.status.is_successful() {
+                        return Ok(view);
+                    }
+                    let message = view
+                        .error_message()
+                        .unwrap_or_else(|| "the task reported no error message".into());
+                    return Err(Error::TaskFailed {
+                        id: task.id.clone(),
+                        status: view.status.to_string(),
+                        message,
+                    });
+                }
+                Ok(view) => {
+                    tracing::debug!(task = %task.id, status = %view.status, "task still running");
+                }
+                Err(Error::NotFound { .. }) => {
+                    tracing::debug!(task = %task.id, "task not visible yet");
+                }
+                Err(other) => return Err(other),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    operation: format!("task {}", task.id),
+                    after: timeout,
+                });
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(POLL_MAX);
+        }
+    }
+}
+
+impl Task {
+    /// The outcome of a task that finished successfully.
+    pub(crate) fn into_outcome(self) -> TaskOutcome {
+        TaskOutcome {
+            id: self.id,
+            status: self.status,
+        }
+    }
+}
+
+fn task_from_view(id: &str, raw: Value) -> Task {
+    let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_owned);
+    let status = raw
+        .get("status")
+        .cloned()
+        .and_then(|s| serde_json::from_value(s).ok())
+        .unwrap_or(ExecutionStatus::Unknown);
+    Task {
+        id: text("id").unwrap_or_else(|| id.to_owned()),
+        name: text("name"),
+        application: text("application"),
+        status,
+        raw,
+    }
+}
