@@ -50,6 +50,10 @@ mod tests {
             limiter.acquire().await;
         }
         // Slots at 0, 50, 100, 150, 200 ms: the fifth start cannot come before 200 ms.
-        assert!(start.elapsed() >= Duration::from_millis(200), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(200),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -1,0 +1,80 @@
+//! Configuration validation: errors name the field.
+
+use gate::{Auth, Config, Error, Secret};
+
+fn config() -> Config {
+    Config::new(url::Url::parse("http://127.0.0.1:8084").expect("url"))
+}
+
+fn field_of(config: Config) -> &'static str {
+    match gate::Client::new(config) {
+        Err(Error::InvalidConfig { field, .. }) => field,
+        other => panic!("expected InvalidConfig, got {other:?}"),
+    }
+}
+
+#[test]
+fn invalid_fields_are_named() {
+    let mut c = config();
+    c.endpoint = url::Url::parse("ftp://gate").expect("url");
+    assert_eq!(field_of(c), "endpoint");
+
+    let mut c = config();
+    c.max_parallel_requests = 0;
+    assert_eq!(field_of(c), "max_parallel_requests");
+
+    for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let mut c = config();
+        c.requests_per_second = Some(rate);
+        assert_eq!(field_of(c), "requests_per_second");
+    }
+
+    let mut c = config();
+    c.headers = vec![("bad header".into(), "v".into())];
+    assert_eq!(field_of(c), "headers");
+
+    let mut c = config();
+    c.headers = vec![("X-Ok".into(), "line\nbreak".into())];
+    assert_eq!(field_of(c), "headers");
+
+    let mut c = config();
+    c.ca_bundle_pem = Some(b"no certificates here".to_vec());
+    assert_eq!(field_of(c), "ca_bundle_pem");
+
+    let mut c = config();
+    c.auth = Auth::Token(Secret::new("  "));
+    assert_eq!(field_of(c), "auth.token");
+
+    let mut c = config();
+    c.auth = Auth::Basic {
+        username: String::new(),
+        password: Secret::new("p"),
+    };
+    assert_eq!(field_of(c), "auth.username");
+
+    let mut c = config();
+    c.request_timeout = std::time::Duration::ZERO;
+    assert_eq!(field_of(c), "request_timeout");
+}
+
+#[test]
+fn debug_output_hides_credentials() {
+    let mut c = config();
+    c.auth = Auth::Basic {
+        username: "ops".into(),
+        password: Secret::new("pa55word"),
+    };
+    c.headers = vec![("X-Api-Key".into(), "header-secret".into())];
+    let text = format!("{c:?}");
+    assert!(text.contains("ops") && text.contains("X-Api-Key"), "{text}");
+    assert!(
+        !text.contains("pa55word") && !text.contains("header-secret"),
+        "{text}"
+    );
+    let client = gate::Client::new(c).expect("client");
+    let text = format!("{client:?}");
+    assert!(
+        !text.contains("pa55word") && !text.contains("header-secret"),
+        "{text}"
+    );
+}

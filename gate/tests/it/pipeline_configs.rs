@@ -1,0 +1,319 @@
+//! Pipeline configs: the per-client list cache, exact-name reads, saves, updates, deletes,
+//! history, and the read-after-save wait.
+
+use axum::http::Method;
+use gate::Error;
+use serde_json::{Value, json};
+
+use crate::mock::{Fault, MockAuth, MockGate};
+
+const LIST: &str = "GET /applications/{app}/pipelineConfigs";
+
+fn pipeline(id: &str, name: &str) -> Value {
+    json!({"id": id, "application": "shop", "name": name, "stages": [], "triggers": []})
+}
+
+#[tokio::test]
+async fn one_get_serves_all_reads_until_a_write() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy"), false)
+        .await
+        .expect("save");
+    client
+        .save_pipeline(&pipeline("p2", "Rollback"), false)
+        .await
+        .expect("save");
+
+    let deploy = client
+        .get_pipeline_config("shop", "Deploy")
+        .await
+        .expect("read");
+    assert_eq!(deploy.expect("found")["id"], json!("p1"));
+    let by_id = client
+        .get_pipeline_config_by_id("SHOP", "p2")
+        .await
+        .expect("read");
+    assert_eq!(by_id.expect("found")["name"], json!("Rollback"));
+    // Concurrent readers share the one fetch too.
+    let reads = futures_join(&client).await;
+    assert!(reads.iter().all(|found| *found));
+    assert_eq!(client.stats().count(LIST), 1);
+    assert_eq!(
+        gate.seen_count(Method::GET, "/applications/shop/pipelineConfigs"),
+        1
+    );
+
+    // A write invalidates: the next read fetches again and sees the change.
+    let mut renamed = pipeline("p1", "Deploy to prod");
+    renamed["stages"] = json!([{"refId": "1", "type": "wait", "waitTime": 5}]);
+    client.save_pipeline(&renamed, false).await.expect("save");
+    let read = client
+        .get_pipeline_config_by_id("shop", "p1")
+        .await
+        .expect("read");
+    assert_eq!(read.expect("found")["name"], json!("Deploy to prod"));
+    assert_eq!(client.stats().count(LIST), 2);
+
+    // Another client has its own cache.
+    let other = gate.client();
+    other.list_pipeline_configs("shop").await.expect("list");
+    assert_eq!(other.stats().count(LIST), 1);
+}
+
+async fn futures_join(client: &gate::Client) -> Vec<bool> {
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let client = client.clone();
+        handles.push(tokio::spawn(async move {
+            client
+                .get_pipeline_config("shop", "Rollback")
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        }));
+    }
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap_or(false));
+    }
+    results
+}
+
+#[tokio::test]
+async fn names_match_exactly_and_case_sensitively() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy"), false)
+        .await
+        .expect("save");
+    assert!(
+        client
+            .get_pipeline_config("shop", "Deploy")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    assert!(
+        client
+            .get_pipeline_config("shop", "deploy")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        client
+            .get_pipeline_config("shop", "Deplo")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        client
+            .get_pipeline_config_by_id("shop", "nope")
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn duplicate_name_is_a_bad_request_with_gates_message() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy"), false)
+        .await
+        .expect("save");
+    let error = client
+        .save_pipeline(&pipeline("p2", "deploy"), true)
+        .await
+        .expect_err("duplicate");
+    match &error {
+        Error::BadRequest { status, message } => {
+            assert_eq!(*status, 400);
+            assert_eq!(
+                message,
+                "A pipeline with name deploy already exists in application shop"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let stale = gate
+        .state()
+        .seen
+        .iter()
+        .any(|r| r.query.as_deref() == Some("staleCheck=true"));
+    assert!(stale, "staleCheck must be sent");
+}
+
+#[tokio::test]
+async fn save_without_application_is_rejected_locally() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    let error = client
+        .save_pipeline(&json!({"name": "x"}), false)
+        .await
+        .expect_err("invalid");
+    assert!(
+        matches!(
+            error,
+            Error::InvalidRequest {
+                field: "application",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(client.stats().total(), 0);
+}
+
+#[tokio::test]
+async fn update_returns_the_stored_pipeline() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy"), false)
+        .await
+        .expect("save");
+    client
+        .list_pipeline_configs("shop")
+        .await
+        .expect("warm cache");
+    let mut changed = pipeline("p1", "Deploy");
+    changed["limitConcurrent"] = json!(false);
+    let stored = client
+        .update_pipeline("p1", &changed)
+        .await
+        .expect("update")
+        .expect("body");
+    assert_eq!(stored["limitConcurrent"], json!(false));
+    assert_eq!(stored["id"], json!("p1"));
+    // The update invalidated the cache.
+    let read = client
+        .get_pipeline_config_by_id("shop", "p1")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read["limitConcurrent"], json!(false));
+    assert_eq!(client.stats().count(LIST), 2);
+
+    let error = client
+        .update_pipeline("p9", &changed)
+        .await
+        .expect_err("id mismatch");
+    assert!(
+        matches!(error, Error::InvalidRequest { field: "id", .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_and_missing_delete_succeeds() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy Prod"), false)
+        .await
+        .expect("save");
+    client
+        .list_pipeline_configs("shop")
+        .await
+        .expect("warm cache");
+    client
+        .delete_pipeline("shop", "Deploy Prod")
+        .await
+        .expect("delete");
+    assert!(
+        client
+            .get_pipeline_config("shop", "Deploy Prod")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // The name with a space went out percent-encoded.
+    assert_eq!(
+        gate.seen_count(Method::DELETE, "/pipelines/shop/Deploy%20Prod"),
+        1
+    );
+    client
+        .delete_pipeline("shop", "never existed")
+        .await
+        .expect("Gate answers 200");
+}
+
+#[tokio::test]
+async fn history_is_newest_first_and_limited() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    for name in ["v1", "v2", "v3"] {
+        client
+            .save_pipeline(&pipeline("p1", name), false)
+            .await
+            .expect("save");
+    }
+    let history = client.pipeline_history("p1", 2).await.expect("history");
+    let names: Vec<&str> = history.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, vec!["v3", "v2"]);
+}
+
+#[tokio::test]
+async fn wait_until_visible_rides_out_front50_cache_lag() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    gate.state().lag_reads = 2;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy"), false)
+        .await
+        .expect("save");
+    let seen = client
+        .wait_until_visible("shop", "p1")
+        .await
+        .expect("visible");
+    assert_eq!(seen["name"], json!("Deploy"));
+    assert_eq!(client.stats().count(LIST), 3);
+    // The fresh list is cached for later reads.
+    client
+        .get_pipeline_config("shop", "Deploy")
+        .await
+        .expect("read");
+    assert_eq!(client.stats().count(LIST), 3);
+}
+
+#[tokio::test]
+async fn wait_until_visible_retries_a_404_after_save() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p1", "Deploy"), false)
+        .await
+        .expect("save");
+    gate.fault(Fault::status(
+        Method::GET,
+        "/applications/shop/pipelineConfigs",
+        404,
+    ));
+    let seen = client
+        .wait_until_visible("shop", "p1")
+        .await
+        .expect("visible");
+    assert_eq!(seen["id"], json!("p1"));
+    assert_eq!(client.stats().count(LIST), 2);
+}
+
+#[tokio::test]
+async fn wait_until_visible_is_bounded() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let mut config = gate.config();
+    config.visibility_timeout = std::time::Duration::from_millis(300);
+    let client = gate::Client::new(config).expect("client");
+    let error = client
+        .wait_until_visible("shop", "ghost")
+        .await
+        .expect_err("never visible");
+    assert!(error.is_not_found(), "{error:?}");
+    assert!(error.to_string().contains("ghost"));
+}
