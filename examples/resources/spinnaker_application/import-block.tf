@@ -1,0 +1,4 @@
+import {
+  to = spinnaker_application.shop
+  id = "shop"
+}

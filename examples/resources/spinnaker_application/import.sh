@@ -1,0 +1,2 @@
+# Applications are imported by name.
+terraform import spinnaker_application.shop shop

@@ -1,0 +1,10 @@
+//! Managed resource types, one module each.
+
+pub mod application;
+
+use crate::resource::Resource;
+
+/// Every managed resource type the provider serves.
+pub fn all() -> Vec<Box<dyn Resource>> {
+    vec![Box::new(application::ApplicationResource)]
+}
