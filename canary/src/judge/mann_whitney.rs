@@ -1,0 +1,574 @@
+//! The two-sample Mann-Whitney / Wilcoxon rank-sum test with its confidence interval
+//! and Hodges-Lehmann shift estimate, as R's
+//! `wilcox.test(x, y, conf.int = TRUE, correct = TRUE, exact = FALSE)` computes them.
+//!
+//! R (and Kayenta, which ports it) finds the interval by root-finding on the shifted,
+//! continuity- and tie-corrected statistic
+//! `f(mu) = (W(mu) - nx*ny/2 - 0.5*sign(.)) / sigma(mu) - zq`, where `W(mu)` is the
+//! rank-sum statistic of `x - mu` against `y`. `W(mu)` only changes at a pairwise
+//! difference `x_i - y_j`, so `f` is a step function whose sign change sits exactly
+//! on an order statistic of the pairwise differences. We locate that order statistic
+//! directly by root-finding on the pair count `#{x_i - y_j <= v}`, evaluated with a
+//! two-pointer sweep over the sorted samples in O(n + m), never materialising the
+//! n*m differences. Iterative solvers (R's `uniroot`, tolerance 1e-4; Kayenta's
+//! Brent solver, 1e-6) stop within their tolerance of this same point; we return
+//! the point itself. The endpoint checks `f(min(x) - max(y))` and
+//! `f(max(x) - min(y))` use the exact statistic, cross-sample ties included, as R does.
+
+use super::normal;
+
+/// The outcome of the test: experiment (`x`) against control (`y`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MannWhitneyResult {
+    /// Lower end of the confidence interval for the shift `x - y`.
+    pub lower_confidence: f64,
+    /// Upper end of the confidence interval for the shift `x - y`.
+    pub upper_confidence: f64,
+    /// Hodges-Lehmann estimate of the shift: the median of the pairwise differences.
+    pub estimate: f64,
+    /// Two-sided p-value of the normal approximation (continuity and tie corrected).
+    pub p_value: f64,
+    /// The Mann-Whitney statistic `W` of `x` (pairs with `x > y`, ties counted half).
+    pub statistic: f64,
+}
+
+/// Why the test could not be computed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum MannWhitneyError {
+    /// One of the samples has no observations.
+    #[error("the {0} sample is empty")]
+    EmptySample(&'static str),
+    /// A sample holds NaN, which has no rank.
+    #[error("the {0} sample contains NaN")]
+    NotANumber(&'static str),
+    /// The variance of the statistic is zero.
+    #[error("cannot compute confidence interval when all observations are tied")]
+    AllTied,
+}
+
+/// Runs the test on unsorted samples. `x` is the experiment, `y` the control.
+///
+/// # Errors
+/// Empty samples, NaN values, or samples whose observations are all tied.
+pub fn mann_whitney(
+    x: &[f64],
+    y: &[f64],
+    confidence_level: f64,
+) -> Result<MannWhitneyResult, MannWhitneyError> {
+    let mut xs = x.to_vec();
+    let mut ys = y.to_vec();
+    xs.sort_unstable_by(f64::total_cmp);
+    ys.sort_unstable_by(f64::total_cmp);
+    mann_whitney_sorted(&xs, &ys, confidence_level)
+}
+
+/// Runs the test on samples already sorted ascending (the judge sorts once and reuses).
+///
+/// # Errors
+/// Empty samples, NaN values, or samples whose observations are all tied.
+pub fn mann_whitney_sorted(
+    x: &[f64],
+    y: &[f64],
+    confidence_level: f64,
+) -> Result<MannWhitneyResult, MannWhitneyError> {
+    check_sample(x, "experiment")?;
+    check_sample(y, "control")?;
+    let pairs = (x.len() as u64) * (y.len() as u64);
+    let (nx, ny) = (x.len() as f64, y.len() as f64);
+    let half = nx * ny / 2.0;
+
+    // The test at mu = 0 (the p-value).
+    let at_zero = shifted_statistic(x, y, 0.0);
+    let sigma_zero = sigma(nx, ny, at_zero.tie_sum);
+    if sigma_zero == 0.0 {
+        return Err(MannWhitneyError::AllTied);
+    }
+    let z = corrected(at_zero.w - half) / sigma_zero;
+    let p_value = (2.0 * normal::cdf(z).min(normal::cdf(-z))).min(1.0);
+
+    // Between pairwise differences only within-sample ties remain.
+    let sigma_open = sigma(nx, ny, within_tie_sum(x) + within_tie_sum(y));
+    if sigma_open == 0.0 {
+        return Err(MannWhitneyError::AllTied);
+    }
+
+    let (x_min, x_max, y_min, y_max) = (x[0], x[x.len() - 1], y[0], y[y.len() - 1]);
+    let mu_min = x_min - y_max;
+    let mu_max = x_max - y_min;
+    let at_min = shifted_statistic(x, y, mu_min);
+    let at_max = shifted_statistic(x, y, mu_max);
+    let endpoint_f = |s: &Shifted, zq: f64| -> Result<f64, MannWhitneyError> {
+        let sd = sigma(nx, ny, s.tie_sum);
+        if sd == 0.0 {
+            return Err(MannWhitneyError::AllTied);
+        }
+        Ok(corrected(s.w - half) / sd - zq)
+    };
+
+    let alpha = 1.0 - confidence_level;
+    let zq_upper = normal::quantile(1.0 - alpha / 2.0);
+    let mut ranks = Vec::with_capacity(3);
+    let mut roots = [Root::Value(0.0); 2];
+    for (slot, zq) in [zq_upper, -zq_upper].into_iter().enumerate() {
+        roots[slot] = if endpoint_f(&at_min, zq)? <= 0.0 {
+            Root::Value(mu_min)
+        } else if endpoint_f(&at_max, zq)? >= 0.0 {
+            Root::Value(mu_max)
+        } else {
+            match jump_rank(pairs, half, sigma_open, zq) {
+                Some(k) => {
+                    ranks.push(k);
+                    Root::Rank(k)
+                }
+                None => Root::Value(mu_min),
+            }
+        };
+    }
+    let (median_low, median_high) = if pairs % 2 == 1 {
+        (pairs / 2 + 1, pairs / 2 + 1)
+    } else {
+        (pairs / 2, pairs / 2 + 1)
+    };
+    ranks.push(median_low);
+    ranks.push(median_high);
+
+    let values = select_pair_differences(x, y, &ranks, mu_min, mu_max);
+    let value_of = |k: u64| -> f64 {
+        ranks
+            .iter()
+            .position(|&r| r == k)
+            .and_then(|i| values.get(i).copied())
+            .unwrap_or(f64::NAN)
+    };
+    let resolve = |root: Root| match root {
+        Root::Value(v) => v,
+        Root::Rank(k) => value_of(k).clamp(mu_min, mu_max),
+    };
+    let estimate = (value_of(median_low) + value_of(median_high)) / 2.0;
+
+    Ok(MannWhitneyResult {
+        lower_confidence: resolve(roots[0]),
+        upper_confidence: resolve(roots[1]),
+        estimate,
+        p_value,
+        statistic: at_zero.w,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Root {
+    Value(f64),
+    Rank(u64),
+}
+
+fn check_sample(sample: &[f64], which: &'static str) -> Result<(), MannWhitneyError> {
+    if sample.is_empty() {
+        return Err(MannWhitneyError::EmptySample(which));
+    }
+    if sample.iter().any(|v| v.is_nan()) {
+        return Err(MannWhitneyError::NotANumber(which));
+    }
+    Ok(())
+}
+
+/// `d - 0.5 * sign(d)`: R's continuity correction for a two-sided test.
+fn corrected(d: f64) -> f64 {
+    if d > 0.0 {
+        d - 0.5
+    } else if d < 0.0 {
+        d + 0.5
+    } else {
+        0.0
+    }
+}
+
+/// Standard deviation of `W` with the tie correction `sum(t^3 - t)`.
+fn sigma(nx: f64, ny: f64, tie_sum: f64) -> f64 {
+    let n = nx + ny;
+    let var = (nx * ny / 12.0) * ((n + 1.0) - tie_sum / (n * (n - 1.0)));
+    if var <= 0.0 { 0.0 } else { var.sqrt() }
+}
+
+/// `W` of `x - mu` against `y`, and the tie sum of the combined sample.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shifted {
+    /// Sum of the ranks of `x - mu` minus `nx(nx+1)/2`.
+    pub(crate) w: f64,
+    /// `sum(t^3 - t)` over groups of tied values in the combined sample.
+    pub(crate) tie_sum: f64,
+}
+
+/// Ranks `x - mu` and `y` together by merging the two sorted samples.
+pub(crate) fn shifted_statistic(x: &[f64], y: &[f64], mu: f64) -> Shifted {
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut rank_base = 0.0_f64;
+    let mut rank_sum_x = 0.0_f64;
+    let mut tie_sum = 0.0_f64;
+    while i < x.len() || j < y.len() {
+        let xv = x.get(i).map(|v| v - mu);
+        let yv = y.get(j).copied();
+        let value = match (xv, yv) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => break,
+        };
+        let mut cx = 0.0;
+        while let Some(v) = x.get(i) {
+            if v - mu == value {
+                cx += 1.0;
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let mut cy = 0.0;
+        while let Some(&v) = y.get(j) {
+            if v == value {
+                cy += 1.0;
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let t = cx + cy;
+        rank_sum_x += cx * (rank_base + (t + 1.0) / 2.0);
+        tie_sum += t * t * t - t;
+        rank_base += t;
+    }
+    let nx = x.len() as f64;
+    Shifted {
+        w: rank_sum_x - nx * (nx + 1.0) / 2.0,
+        tie_sum,
+    }
+}
+
+/// `sum(t^3 - t)` over runs of equal values in one sorted sample.
+fn within_tie_sum(sorted: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    let mut start = 0;
+    while start < sorted.len() {
+        let mut end = start + 1;
+        while end < sorted.len() && sorted[end] == sorted[start] {
+            end += 1;
+        }
+        let t = (end - start) as f64;
+        sum += t * t * t - t;
+        start = end;
+    }
+    sum
+}
+
+/// Where the step function `f` changes sign, as an ascending rank among the pairwise
+/// differences. Between differences `W(mu)` equals `#{d > mu}` (an integer `u`), and
+/// `f` is non-decreasing in `u`; with `u*` the smallest count where `f > 0`, `f` is
+/// positive for `mu` below the `u*`-th largest difference and non-positive above it.
+fn jump_rank(pairs: u64, half: f64, sigma_open: f64, zq: f64) -> Option<u64> {
+    let positive = |u: u64| corrected(u as f64 - half) / sigma_open - zq > 0.0;
+    let guess = (half + zq * sigma_open - 0.5)
+        .floor()
+        .clamp(0.0, pairs as f64) as u64;
+    let mut u = guess;
+    while u > 0 && positive(u - 1) {
+        u -= 1;
+    }
+    while u <= pairs && !positive(u) {
+        u += 1;
+    }
+    if u == 0 || u > pairs {
+        return None;
+    }
+    // The u-th largest is the (pairs - u + 1)-th smallest.
+    Some(pairs - u + 1)
+}
+
+/// Counts of pairwise differences `x_i - y_j` that are `<= v` and `< v`.
+fn count_pairs(x: &[f64], y: &[f64], v: f64) -> (u64, u64) {
+    let m = y.len();
+    let (mut p, mut q) = (0usize, 0usize);
+    let (mut le, mut lt) = (0u64, 0u64);
+    for &xi in x {
+        // y ascending, so xi - y[j] descends with j; p and q only move forward as xi grows.
+        while p < m && xi - y[p] > v {
+            p += 1;
+        }
+        if q < p {
+            q = p;
+        }
+        while q < m && xi - y[q] >= v {
+            q += 1;
+        }
+        le += (m - p) as u64;
+        lt += (m - q) as u64;
+    }
+    (le, lt)
+}
+
+/// Collects the differences in `(lo, hi]`.
+fn differences_between(x: &[f64], y: &[f64], lo: f64, hi: f64, out: &mut Vec<f64>) {
+    let m = y.len();
+    let (mut a, mut b) = (0usize, 0usize);
+    for &xi in x {
+        while a < m && xi - y[a] > hi {
+            a += 1;
+        }
+        if b < a {
+            b = a;
+        }
+        while b < m && xi - y[b] > lo {
+            b += 1;
+        }
+        out.extend(y[a..b].iter().map(|&yj| xi - yj));
+    }
+}
+
+/// Bracket of one target rank: `count_le(lo) < k <= count_le(hi)`.
+#[derive(Debug, Clone, Copy)]
+struct Bracket {
+    k: u64,
+    lo: f64,
+    count_lo: u64,
+    hi: f64,
+    count_hi: u64,
+    exact: Option<f64>,
+}
+
+impl Bracket {
+    fn observe(&mut self, v: f64, le: u64, lt: u64) {
+        if self.exact.is_some() {
+            return;
+        }
+        if lt < self.k && le >= self.k {
+            self.exact = Some(v);
+        } else if le < self.k {
+            if v > self.lo {
+                self.lo = v;
+                self.count_lo = le;
+            }
+        } else if v < self.hi {
+            self.hi = v;
+            self.count_hi = le;
+        }
+    }
+
+    fn width(&self) -> u64 {
+        if self.exact.is_some() {
+            0
+        } else {
+            self.count_hi - self.count_lo
+        }
+    }
+}
+
+/// Selects the ascending order statistics `ranks` (1-based) of the pairwise differences.
+fn select_pair_differences(
+    x: &[f64],
+    y: &[f64],
+    ranks: &[u64],
+    mu_min: f64,
+    mu_max: f64,
+) -> Vec<f64> {
+    let pairs = (x.len() as u64) * (y.len() as u64);
+    // Enumerating a bracket costs one sweep plus its size; stop narrowing at about that.
+    let enough = ((x.len() + y.len()) as u64).max(1024);
+    let mut brackets: Vec<Bracket> = ranks
+        .iter()
+        .map(|&k| Bracket {
+            k,
+            lo: f64::NEG_INFINITY,
+            count_lo: 0,
+            hi: mu_max,
+            count_hi: pairs,
+            exact: None,
+        })
+        .collect();
+
+    // Seed the brackets from a small deterministic sample of pairs: its quantiles give
+    // two probes per target that bracket it with high probability.
+    let sample = sample_differences(x, y, 2048);
+    let mut probes = Vec::with_capacity(ranks.len() * 2);
+    if !sample.is_empty() {
+        let s = sample.len() as f64;
+        for &k in ranks {
+            let p = k as f64 / pairs as f64;
+            let margin = 4.0 * (p * (1.0 - p) / s).sqrt() + 1.0 / s;
+            for q in [p - margin, p + margin] {
+                if q > 0.0 && q < 1.0 {
+                    let idx = ((q * s) as usize).min(sample.len() - 1);
+                    probes.push(sample[idx]);
+                }
+            }
+        }
+    }
+    probes.sort_unstable_by(f64::total_cmp);
+    probes.dedup();
+    for v in probes {
+        let (le, lt) = count_pairs(x, y, v);
+        for b in &mut brackets {
+            b.observe(v, le, lt);
+        }
+    }
+
+    // Refine the widest bracket by interpolating the count (regula falsi), falling
+    // back to bisection when a step does not halve it.
+    let mut last_width = vec![u64::MAX; brackets.len()];
+    for _ in 0..200 {
+        let Some((idx, b)) = brackets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.width() > enough)
+            .max_by_key(|(_, b)| b.width())
+            .map(|(i, b)| (i, *b))
+        else {
+            break;
+        };
+        let v = if b.lo.is_finite() {
+            let (lo, hi) = (b.lo, b.hi);
+            let width = b.width();
+            let interpolated = if width.saturating_mul(2) > last_width[idx] {
+                lo + (hi - lo) / 2.0
+            } else {
+                let target = b.k as f64 - 0.5;
+                let frac = (target - b.count_lo as f64) / (b.count_hi - b.count_lo) as f64;
+                lo + (hi - lo) * frac
+            };
+            last_width[idx] = width;
+            let v = if interpolated > lo && interpolated < hi {
+                interpolated
+            } else {
+                lo + (hi - lo) / 2.0
+            };
+            if !(v > lo && v < hi) {
+                // No float strictly inside (lo, hi]: every remaining candidate equals `hi`.
+                if let Some(br) = brackets.get_mut(idx) {
+                    br.exact = Some(hi);
+                }
+                continue;
+            }
+            v
+        } else {
+            // Every difference is >= mu_min, so probing it either resolves the rank or
+            // gives a finite lower end.
+            mu_min
+        };
+        let (le, lt) = count_pairs(x, y, v);
+        for br in &mut brackets {
+            br.observe(v, le, lt);
+        }
+    }
+
+    let mut out = Vec::with_capacity(brackets.len());
+    let mut candidates = Vec::new();
+    for b in &brackets {
+        if let Some(v) = b.exact {
+            out.push(v);
+            continue;
+        }
+        candidates.clear();
+        differences_between(x, y, b.lo, b.hi, &mut candidates);
+        let index = (b.k - b.count_lo - 1) as usize;
+        if index < candidates.len() {
+            let (_, nth, _) = candidates.select_nth_unstable_by(index, f64::total_cmp);
+            out.push(*nth);
+        } else {
+            out.push(f64::NAN);
+        }
+    }
+    out
+}
+
+/// A sorted sample of pairwise differences on a fixed lattice of indices.
+fn sample_differences(x: &[f64], y: &[f64], size: usize) -> Vec<f64> {
+    let (n, m) = (x.len(), y.len());
+    let pairs = n.saturating_mul(m);
+    if pairs <= size {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(size);
+    // A multiplicative congruential walk over pair indices; deterministic and cheap.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..size {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let idx = ((state >> 11) % pairs as u64) as usize;
+        let (i, j) = (idx / m, idx % m);
+        if let (Some(a), Some(b)) = (x.get(i), y.get(j)) {
+            out.push(a - b);
+        }
+    }
+    out.sort_unstable_by(f64::total_cmp);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Brute force over all pairs, for small samples.
+    fn kth(x: &[f64], y: &[f64], k: usize) -> f64 {
+        let mut d: Vec<f64> = x
+            .iter()
+            .flat_map(|a| y.iter().map(move |b| a - b))
+            .collect();
+        d.sort_unstable_by(f64::total_cmp);
+        d[k - 1]
+    }
+
+    #[test]
+    fn selection_agrees_with_brute_force() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 33) % 50) as f64 / 4.0
+        };
+        let mut x: Vec<f64> = (0..300).map(|_| next()).collect();
+        let mut y: Vec<f64> = (0..250).map(|_| next() + 1.0).collect();
+        x.sort_unstable_by(f64::total_cmp);
+        y.sort_unstable_by(f64::total_cmp);
+        let pairs = 300 * 250;
+        let ranks = [1u64, 2, 17, 5000, 37_500, 37_501, 70_000, pairs];
+        let got = select_pair_differences(&x, &y, &ranks, x[0] - y[249], x[299] - y[0]);
+        for (k, v) in ranks.iter().zip(got) {
+            assert_eq!(v, kth(&x, &y, *k as usize), "rank {k}");
+        }
+    }
+
+    #[test]
+    fn counts_agree_with_brute_force() {
+        let x = [1.0, 2.0, 2.0, 5.0];
+        let y = [0.0, 1.0, 3.0];
+        for v in [-5.0, -1.0, 0.0, 1.0, 1.5, 2.0, 4.0, 5.0, 9.0] {
+            let le = x
+                .iter()
+                .flat_map(|a| y.iter().map(move |b| a - b))
+                .filter(|d| *d <= v)
+                .count();
+            let lt = x
+                .iter()
+                .flat_map(|a| y.iter().map(move |b| a - b))
+                .filter(|d| *d < v)
+                .count();
+            assert_eq!(count_pairs(&x, &y, v), (le as u64, lt as u64), "v = {v}");
+        }
+    }
+
+    #[test]
+    fn rejects_empty_and_nan() {
+        assert_eq!(
+            mann_whitney(&[], &[1.0], 0.98),
+            Err(MannWhitneyError::EmptySample("experiment"))
+        );
+        assert_eq!(
+            mann_whitney(&[1.0], &[f64::NAN], 0.98),
+            Err(MannWhitneyError::NotANumber("control"))
+        );
+        assert_eq!(
+            mann_whitney(&[1.0, 1.0], &[1.0], 0.98),
+            Err(MannWhitneyError::AllTied)
+        );
+    }
+}
