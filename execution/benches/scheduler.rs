@@ -1,0 +1,2 @@
+//! Scheduler benchmark (filled in below).
+fn main() {}
