@@ -26,6 +26,7 @@ mod rate_limit;
 mod retry;
 mod secret;
 mod stats;
+mod transport;
 
 pub use client::Client;
 pub use config::{Auth, Config};

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::{Call, optional, segment};
+use crate::transport::{Call, optional, segment};
 use crate::{Application, ApplicationSpec, Client, Error, TaskOutcome};
 
 impl Client {
@@ -40,23 +40,38 @@ impl Client {
             .collect())
     }
 
-    /// Creates or updates an application with an `updateApplication` task when it exists
-    /// and `createApplication` otherwise, and waits for the task.
-    ///
-    /// Orca's update merges attributes; to clear one, set it to `null` in `spec.extra`.
+    /// Creates an application with a `createApplication` task and waits for it. Orca's
+    /// task is an upsert: an existing application is updated, not rejected.
+    pub async fn create_application(&self, spec: &ApplicationSpec) -> Result<TaskOutcome, Error> {
+        self.application_task(spec, "createApplication", "Create")
+            .await
+    }
+
+    /// Updates an application with an `updateApplication` task and waits for it. Orca merges
+    /// attributes: keys left out keep their values; set a key to `null` in `spec.extra` to clear it.
+    pub async fn update_application(&self, spec: &ApplicationSpec) -> Result<TaskOutcome, Error> {
+        self.application_task(spec, "updateApplication", "Update")
+            .await
+    }
+
+    /// Reads the application first, then runs [`Client::update_application`] when it exists
+    /// and [`Client::create_application`] otherwise.
     pub async fn upsert_application(&self, spec: &ApplicationSpec) -> Result<TaskOutcome, Error> {
-        if spec.name.trim().is_empty() {
-            return Err(Error::InvalidRequest {
-                field: "name",
-                message: "the application name is empty".into(),
-            });
-        }
-        let exists = self.get_application(&spec.name).await?.is_some();
-        let (job_type, verb) = if exists {
-            ("updateApplication", "Update")
+        check_name(spec)?;
+        if self.get_application(&spec.name).await?.is_some() {
+            self.update_application(spec).await
         } else {
-            ("createApplication", "Create")
-        };
+            self.create_application(spec).await
+        }
+    }
+
+    async fn application_task(
+        &self,
+        spec: &ApplicationSpec,
+        job_type: &str,
+        verb: &str,
+    ) -> Result<TaskOutcome, Error> {
+        check_name(spec)?;
         let name = spec.name.to_lowercase();
         let task = json!({
             "application": name,
@@ -81,4 +96,14 @@ impl Client {
         self.invalidate_pipeline_configs(&name);
         Ok(outcome?.into_outcome())
     }
+}
+
+fn check_name(spec: &ApplicationSpec) -> Result<(), Error> {
+    if spec.name.trim().is_empty() {
+        return Err(Error::InvalidRequest {
+            field: "name",
+            message: "the application name is empty".into(),
+        });
+    }
+    Ok(())
 }

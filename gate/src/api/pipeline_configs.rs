@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::client::{Call, Idempotency, segment};
+use crate::transport::{Call, Idempotency, optional, segment};
 use crate::{Client, Error};
 
 /// First pause while waiting for a saved pipeline to become visible.
@@ -82,26 +82,32 @@ impl Client {
         cache.remove(&cache_key(application));
     }
 
-    /// The pipeline named exactly `name` (case-sensitive, as Gate matches), from the cached list.
+    /// The pipeline named exactly `name` (case-sensitive, as Gate matches), from the cached
+    /// list; `None` when it is missing or Gate does not know the application.
     pub async fn get_pipeline_config(
         &self,
         application: &str,
         name: &str,
     ) -> Result<Option<Value>, Error> {
-        let list = self.list_pipeline_configs(application).await?;
+        let Some(list) = optional(self.list_pipeline_configs(application).await)? else {
+            return Ok(None);
+        };
         Ok(list
             .iter()
             .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
             .cloned())
     }
 
-    /// The pipeline with id `id`, from the cached list.
+    /// The pipeline with id `id`, from the cached list; `None` when it is missing or Gate
+    /// does not know the application.
     pub async fn get_pipeline_config_by_id(
         &self,
         application: &str,
         id: &str,
     ) -> Result<Option<Value>, Error> {
-        let list = self.list_pipeline_configs(application).await?;
+        let Some(list) = optional(self.list_pipeline_configs(application).await)? else {
+            return Ok(None);
+        };
         Ok(list.iter().find(|p| id_of(p) == Some(id)).cloned())
     }
 
@@ -187,10 +193,8 @@ impl Client {
         let mut pause = VISIBLE_FIRST;
         loop {
             self.invalidate_pipeline_configs(application);
-            match self.get_pipeline_config_by_id(application, id).await {
-                Ok(Some(pipeline)) => return Ok(pipeline),
-                Ok(None) | Err(Error::NotFound { .. }) => {}
-                Err(other) => return Err(other),
+            if let Some(pipeline) = self.get_pipeline_config_by_id(application, id).await? {
+                return Ok(pipeline);
             }
             let now = Instant::now();
             if now >= deadline {

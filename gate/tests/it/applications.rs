@@ -73,6 +73,32 @@ async fn upsert_creates_then_updates_and_reads_back() {
 }
 
 #[tokio::test]
+async fn explicit_create_and_update_skip_the_read() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    let created = client
+        .create_application(&app_spec("direct"))
+        .await
+        .expect("create");
+    let mut spec = app_spec("direct");
+    spec.extra.insert("instancePort".into(), json!(8080));
+    let updated = client.update_application(&spec).await.expect("update");
+    assert_eq!(
+        gate.state().tasks[&created.id]["name"],
+        json!("Create Application: direct")
+    );
+    assert_eq!(
+        gate.state().tasks[&updated.id]["name"],
+        json!("Update Application: direct")
+    );
+    assert_eq!(client.stats().count("GET /applications/{app}"), 0);
+    let stored = gate.state().applications["direct"].clone();
+    assert_eq!(stored["instancePort"], json!(8080));
+    assert_eq!(stored["cloudProviders"], json!("aws,kubernetes"));
+    assert_eq!(stored["permissions"]["EXECUTE"], json!(["sre"]));
+}
+
+#[tokio::test]
 async fn missing_application_reads_as_none() {
     let gate = MockGate::start(MockAuth::Open).await;
     assert_eq!(

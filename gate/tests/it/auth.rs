@@ -4,7 +4,7 @@
 use axum::http::Method;
 use gate::{Auth, Error, Secret};
 
-use crate::mock::{MockAuth, MockGate};
+use crate::mock::{Fault, MockAuth, MockGate};
 
 fn form_login() -> MockAuth {
     MockAuth::FormLogin {
@@ -73,6 +73,24 @@ async fn form_login_cookie_is_reused() {
             "no per-request credentials with a session"
         );
     }
+}
+
+#[tokio::test]
+async fn login_is_retried_while_gate_starts() {
+    let gate = MockGate::start(form_login()).await;
+    gate.fault(Fault::status(Method::POST, "/login", 503));
+    let client = with_auth(
+        &gate,
+        Auth::Basic {
+            username: "ops".into(),
+            password: Secret::new("pa55word"),
+        },
+    );
+    client
+        .list_applications()
+        .await
+        .expect("authorized after a retried login");
+    assert_eq!(client.stats().count("POST /login"), 2);
 }
 
 #[tokio::test]

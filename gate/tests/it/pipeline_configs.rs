@@ -121,6 +121,34 @@ async fn names_match_exactly_and_case_sensitively() {
 }
 
 #[tokio::test]
+async fn unknown_application_reads_as_no_pipeline() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    gate.fault(Fault::status(
+        Method::GET,
+        "/applications/gone/pipelineConfigs",
+        404,
+    ));
+    assert_eq!(
+        client
+            .get_pipeline_config("gone", "Deploy")
+            .await
+            .expect("read"),
+        None
+    );
+    gate.fault(Fault::status(
+        Method::GET,
+        "/applications/gone/pipelineConfigs",
+        404,
+    ));
+    let error = client
+        .list_pipeline_configs("gone")
+        .await
+        .expect_err("list keeps the 404");
+    assert!(error.is_not_found(), "{error:?}");
+}
+
+#[tokio::test]
 async fn duplicate_name_is_a_bad_request_with_gates_message() {
     let gate = MockGate::start(MockAuth::Open).await;
     let client = gate.client();

@@ -23,9 +23,7 @@ async fn ca_bundle_is_trusted() {
 async fn unknown_ca_is_rejected_by_default() {
     let pki = TestPki::generate();
     let gate = MockGate::start_tls(MockAuth::Open, pki.server_config(false)).await;
-    let mut config = gate.config();
-    config.max_retries = 0;
-    let client = gate::Client::new(config).expect("client");
+    let client = gate.client();
     let error = client.list_applications().await.expect_err("untrusted");
     match &error {
         Error::Unreachable { reason, .. } => {
@@ -33,6 +31,8 @@ async fn unknown_ca_is_rejected_by_default() {
         }
         other => panic!("unexpected {other:?}"),
     }
+    // A certificate problem is not retried: a retry cannot fix it.
+    assert_eq!(client.stats().count("GET /applications"), 1);
 }
 
 #[tokio::test]
