@@ -1,0 +1,1 @@
+//! spinhcl process-level tests (being written).

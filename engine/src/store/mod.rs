@@ -1,0 +1,141 @@
+//! Durable storage on SQLite: one writer thread with group commit, a small pool of readers,
+//! versioned migrations, and one module per stored entity.
+//!
+//! # Layout
+//! * [`writer`]: every write is a closure queued to one thread, which runs a batch of queued
+//!   closures in one transaction (each in its own savepoint) and acknowledges each only after the
+//!   commit is on disk (`journal_mode=WAL`, `synchronous=FULL`). Many concurrent saves share one
+//!   fsync, so saves per second can exceed the disk's fsync rate.
+//! * [`readers`]: read-only connections, used from `spawn_blocking`.
+//! * [`migrations`]: schema versions tracked in `PRAGMA user_version`; add a new entry to extend.
+//! * [`applications`], [`pipelines`], [`canary_configs`], [`tasks`]: the SQL for each entity.
+
+pub mod applications;
+pub mod canary_configs;
+pub mod migrations;
+pub mod pipelines;
+mod readers;
+pub mod tasks;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+pub use rusqlite;
+
+/// File name of the database inside the data folder.
+pub const DATABASE_FILE: &str = "spinhcl.db";
+
+/// A storage failure. Bad input never produces one: it is rejected before reaching storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The data folder or database file could not be opened.
+    #[error("cannot open database {path}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A statement failed.
+    #[error("sqlite statement failed")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The batch this write belonged to failed to commit; the write did not happen.
+    #[error("transaction commit failed")]
+    Commit(#[source] Arc<rusqlite::Error>),
+    /// The database was written by a newer spinhcl.
+    #[error("database schema version {found} is newer than this spinhcl supports ({supported})")]
+    SchemaTooNew {
+        /// `user_version` in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A stored document is not valid JSON (the file was edited or corrupted).
+    #[error("stored document is not valid json")]
+    Corrupt(#[source] serde_json::Error),
+    /// The writer thread or the read pool has stopped.
+    #[error("storage has shut down")]
+    Closed,
+    /// A write closure panicked; its savepoint was rolled back.
+    #[error("a storage operation panicked")]
+    Panicked,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    writer: Arc<writer::Writer>,
+    readers: Arc<readers::Readers>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) `spinhcl.db` in `data_dir` and applies pending migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] when the file cannot be opened, or a migration error.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        migrations::apply(&mut conn)?;
+        let readers = readers::Readers::new(path.clone(), 4);
+        let writer = writer::Writer::start(conn)?;
+        Ok(Self {
+            writer: Arc::new(writer),
+            readers: Arc::new(readers),
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on the writer connection inside a savepoint of the current batch and returns
+    /// its result once the batch is durably committed. An `Err` from `work` rolls back only its
+    /// own changes.
+    ///
+    /// # Errors
+    /// `work`'s own error, or a [`StoreError`] (converted into `E`) if the commit failed.
+    pub async fn write<R, E, F>(&self, work: F) -> Result<R, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.writer.submit(work).await
+    }
+
+    /// Runs `work` on a read-only connection from the pool, off the async runtime.
+    ///
+    /// # Errors
+    /// `work`'s own error, or [`StoreError`] (converted into `E`) if no connection is available.
+    pub async fn read<R, E, F>(&self, work: F) -> Result<R, E>
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.readers.run(work).await
+    }
+
+    /// Stops the writer thread after it finishes queued writes, and waits for it.
+    pub fn shutdown(&self) {
+        self.writer.shutdown();
+    }
+}
