@@ -45,6 +45,7 @@ pub fn plan(
     }
     let mut planned = proposed.clone();
     apply_defaults(block, &mut planned, config);
+    follow_config_for_single_blocks(block, &mut planned, config);
     if prior.is_null() {
         mark_computed_unknown(block, &mut planned, config, false);
         return (planned, Vec::new());
@@ -69,6 +70,24 @@ pub fn plan(
 
 fn field<'a>(v: &'a Value, name: &str) -> &'a Value {
     v.attr(name).unwrap_or(&Value::Null)
+}
+
+/// Terraform up to at least 1.0 proposes the prior value for a single
+/// nested block the configuration removed (`ProposedNewObject` returns the
+/// prior object when the config is null); a removed block plans as null.
+fn follow_config_for_single_blocks(block: &Block, planned: &mut Value, config: &Value) {
+    let Value::Object(attrs) = planned else {
+        return;
+    };
+    for b in block
+        .blocks
+        .iter()
+        .filter(|b| b.nesting == crate::schema::Nesting::Single)
+    {
+        if field(config, b.name).is_null() {
+            attrs.insert(b.name.to_owned(), Value::Null);
+        }
+    }
 }
 
 fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {

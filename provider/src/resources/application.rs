@@ -153,6 +153,69 @@ pub(crate) fn validate_name(name: &Value, path: AttributePath, diags: &mut Diagn
     }
 }
 
+/// Orca's per-cloud-provider name rules (ApplicationNameValidator): a
+/// character test, whether the first character must be a letter, and the
+/// maximum length.
+fn provider_name_rule(provider: &str) -> Option<(fn(char) -> bool, bool, usize, &'static str)> {
+    Some(match provider {
+        "aws" | "openstack" | "titus" => (
+            |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.',
+            false,
+            250,
+            "letters, digits, \"_\" and \".\"",
+        ),
+        "kubernetes" => (
+            |c: char| c.is_ascii_alphanumeric() || c == '-',
+            true,
+            63,
+            "a letter, then letters, digits and \"-\"",
+        ),
+        "gce" => (
+            |c: char| c.is_ascii_alphanumeric(),
+            true,
+            63,
+            "a letter, then letters and digits",
+        ),
+        "appengine" => (
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit(),
+            false,
+            58,
+            "lower case letters and digits",
+        ),
+        "dcos" => (
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit(),
+            false,
+            127,
+            "lower case letters and digits",
+        ),
+        _ => return None,
+    })
+}
+
+/// Checks the name against the rules of each cloud provider, as Orca does
+/// when the task runs, so the mistake shows at plan time.
+fn validate_name_for_providers(name: &Value, providers: Option<&Value>, diags: &mut Diagnostics) {
+    let (Some(name), Some(items)) = (name.as_str(), providers.and_then(Value::as_elements)) else {
+        return;
+    };
+    for provider in items.iter().filter_map(Value::as_str) {
+        let Some((ok, letter_first, max, rule)) = provider_name_rule(provider) else {
+            continue;
+        };
+        let first_ok =
+            !letter_first || name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        if !name.chars().all(ok) || !first_ok || name.len() > max {
+            diags.attribute_error(
+                AttributePath::root("name"),
+                "Invalid Application Name",
+                format!(
+                    "Attribute name must be at most {max} characters of {rule} for cloud provider {provider:?} (Orca's rule), got: {name:?}."
+                ),
+            );
+        }
+    }
+}
+
 fn string_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_elements)
         .map(|items| {
@@ -325,6 +388,7 @@ impl Resource for ApplicationResource {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(name) = config.attr("name") {
             validate_name(name, AttributePath::root("name"), diags);
+            validate_name_for_providers(name, config.attr("cloud_providers"), diags);
         }
         if let Some(Value::String(email)) = config.attr("email")
             && email.trim().is_empty()
@@ -439,6 +503,18 @@ mod tests {
             attrs["permissions"],
             serde_json::json!({"READ": [], "WRITE": [], "EXECUTE": []})
         );
+    }
+
+    #[test]
+    fn names_follow_each_cloud_providers_rule() {
+        let providers = Value::List(vec![Value::string("kubernetes"), Value::string("aws")]);
+        let mut d = Diagnostics::new();
+        validate_name_for_providers(&Value::string("my-app"), Some(&providers), &mut d);
+        assert_eq!(d.0.len(), 1, "{d}");
+        assert!(d.0[0].detail.contains("\"aws\""), "{d}");
+        let mut d = Diagnostics::new();
+        validate_name_for_providers(&Value::string("myapp2"), Some(&providers), &mut d);
+        assert!(d.is_empty(), "{d}");
     }
 
     #[test]
