@@ -153,36 +153,47 @@ pub(crate) fn validate_name(name: &Value, path: AttributePath, diags: &mut Diagn
     }
 }
 
-/// Orca's per-cloud-provider name rules (ApplicationNameValidator): a
-/// character test, whether the first character must be a letter, and the
-/// maximum length.
-fn provider_name_rule(provider: &str) -> Option<(fn(char) -> bool, bool, usize, &'static str)> {
+/// One of Orca's per-cloud-provider name rules (ApplicationNameValidator).
+struct NameRule {
+    allowed: fn(char) -> bool,
+    letter_first: bool,
+    max: usize,
+    text: &'static str,
+}
+
+fn provider_name_rule(provider: &str) -> Option<NameRule> {
+    let rule = |allowed, letter_first, max, text| NameRule {
+        allowed,
+        letter_first,
+        max,
+        text,
+    };
     Some(match provider {
-        "aws" | "openstack" | "titus" => (
+        "aws" | "openstack" | "titus" => rule(
             |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.',
             false,
             250,
             "letters, digits, \"_\" and \".\"",
         ),
-        "kubernetes" => (
+        "kubernetes" => rule(
             |c: char| c.is_ascii_alphanumeric() || c == '-',
             true,
             63,
             "a letter, then letters, digits and \"-\"",
         ),
-        "gce" => (
+        "gce" => rule(
             |c: char| c.is_ascii_alphanumeric(),
             true,
             63,
             "a letter, then letters and digits",
         ),
-        "appengine" => (
+        "appengine" => rule(
             |c: char| c.is_ascii_lowercase() || c.is_ascii_digit(),
             false,
             58,
             "lower case letters and digits",
         ),
-        "dcos" => (
+        "dcos" => rule(
             |c: char| c.is_ascii_lowercase() || c.is_ascii_digit(),
             false,
             127,
@@ -199,12 +210,18 @@ fn validate_name_for_providers(name: &Value, providers: Option<&Value>, diags: &
         return;
     };
     for provider in items.iter().filter_map(Value::as_str) {
-        let Some((ok, letter_first, max, rule)) = provider_name_rule(provider) else {
+        let Some(NameRule {
+            allowed,
+            letter_first,
+            max,
+            text: rule,
+        }) = provider_name_rule(provider)
+        else {
             continue;
         };
         let first_ok =
             !letter_first || name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-        if !name.chars().all(ok) || !first_ok || name.len() > max {
+        if !name.chars().all(allowed) || !first_ok || name.len() > max {
             diags.attribute_error(
                 AttributePath::root("name"),
                 "Invalid Application Name",
