@@ -257,21 +257,29 @@ impl Executor {
         self.executions.insert(id.clone(), execution);
         match status {
             ExecutionStatus::Running => self.mark_dirty(&id),
-            ExecutionStatus::NotStarted => {
-                if let Some(config) = config {
-                    let list = self.waiting.entry(config).or_default();
+            ExecutionStatus::NotStarted => match config {
+                // Started (or kept queued) by the next step, once every execution is loaded.
+                Some(config) => {
+                    let list = self.waiting.entry(config.clone()).or_default();
                     list.push(id.clone());
                     let executions = &self.executions;
                     list.sort_by_key(|e| executions.get(e).map_or(created_at, |x| x.build_time));
+                    self.deferred.push_back(Deferred::Release {
+                        config_id: config,
+                        purge: false,
+                    });
                 }
-                self.try_start(&id, now);
-            }
+                None => {
+                    self.try_start(&id, now);
+                }
+            },
             _ => {}
         }
     }
 
     /// Advances every execution that has work at `now` and returns the changes to persist.
     pub fn step(&mut self, now: i64) -> Vec<Change> {
+        self.run_deferred(now);
         while let Some(Some(done)) = self.in_flight.next().now_or_never() {
             if let Some(done) = done {
                 self.ready_io.push(done);
@@ -932,7 +940,7 @@ impl Executor {
             match definition.run(&run) {
                 TaskStep::Done(result) => {
                     drop(context);
-                    match self.apply_result(execution, index, task_index, result, now) {
+                    match self.apply_result(execution, index, task_index, *result, now) {
                         Flow::Next => progressed = true,
                         Flow::Waiting => return progressed,
                         Flow::StageDone => return true,
@@ -1013,10 +1021,9 @@ impl Executor {
             || !result.outputs.is_empty()
             || result.error.is_some()
             || result.status != ExecutionStatus::Running;
-        if let Some(summary) = result.context.remove("expressionEvaluationSummary") {
-            if let Value::Object(failures) = summary {
-                merge_failures(&mut stage.context, failures);
-            }
+        if let Some(Value::Object(failures)) = result.context.remove("expressionEvaluationSummary")
+        {
+            merge_failures(&mut stage.context, failures);
         }
         stage.context.extend(result.context);
         stage.outputs.extend(result.outputs);

@@ -385,7 +385,7 @@ async fn monitor(target: Target, number: u64, unstable_ok: bool) -> TaskResult {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let info = Value::from(build);
+    let info = build;
     let outcome = if building {
         TaskResult::running(BACKOFF_MS)
     } else {

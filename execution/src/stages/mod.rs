@@ -159,14 +159,14 @@ impl TaskResult {
 /// A task's answer: now, or after I/O.
 pub enum TaskStep {
     /// The result is ready.
-    Done(TaskResult),
+    Done(Box<TaskResult>),
     /// The result comes from a future (HTTP calls); the executor polls it without blocking.
     Io(BoxFuture<'static, TaskResult>),
 }
 
 impl From<TaskResult> for TaskStep {
     fn from(result: TaskResult) -> Self {
-        TaskStep::Done(result)
+        TaskStep::Done(Box::new(result))
     }
 }
 

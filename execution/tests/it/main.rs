@@ -1,1 +1,9 @@
-//! Integration tests for the execution core.
+//! Integration tests for the execution core: one binary, a manual clock, local HTTP servers.
+
+mod corpus_expressions;
+mod flow;
+mod http_stages;
+mod resume;
+mod stages;
+mod support;
+mod triggers;
