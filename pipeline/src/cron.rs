@@ -881,6 +881,66 @@ mod tests {
     }
 
     #[test]
+    fn series_across_dst_changes_are_strictly_increasing() {
+        for expr in [
+            "0 30 2 * * ?",
+            "15 */7 * * * ?",
+            "0 0 1-3 ? * SUN",
+            "0 */30 * * * ?",
+            "0 45 1 * * ?",
+        ] {
+            for start in [
+                "2026-03-07T00:00:00-08:00[America/Los_Angeles]",
+                "2026-10-31T00:00:00-07:00[America/Los_Angeles]",
+            ] {
+                let c = CronExpression::parse(expr).unwrap();
+                let mut t = at(start);
+                for _ in 0..300 {
+                    let n = c.next_after(&t).unwrap();
+                    assert!(n.timestamp() > t.timestamp(), "{expr}: {n} after {t}");
+                    t = n;
+                }
+            }
+        }
+        // Half-hourly across the fall-back night: 01:00 and 01:30 happen in PDT, then 02:00 PST.
+        assert_eq!(
+            series(
+                "0 */30 * * * ?",
+                "2026-11-01T00:45:00-07:00[America/Los_Angeles]",
+                4
+            ),
+            [
+                "2026-11-01T01:00:00-07:00[America/Los_Angeles]",
+                "2026-11-01T01:30:00-07:00[America/Los_Angeles]",
+                "2026-11-01T02:00:00-08:00[America/Los_Angeles]",
+                "2026-11-01T02:30:00-08:00[America/Los_Angeles]",
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        /// Over random instants (DST days included), the next fire time is strictly later and
+        /// lands on a matching wall-clock time (only a DST gap may shift the hour).
+        #[test]
+        fn next_after_is_later_and_matches(secs in 1_700_000_000i64..1_900_000_000, pick in 0usize..5) {
+            let exprs = ["0 30 2 * * ?", "15 */7 * * * ?", "0 0 1-3 ? * SUN", "0 0 12 LW * ?", "0 45 1 * * ?"];
+            let c = CronExpression::parse(exprs[pick]).unwrap();
+            let after = Timestamp::from_second(secs).unwrap().to_zoned_datetime(la());
+            let next = c.next_after(&after).unwrap();
+            proptest::prop_assert!(next.timestamp() > after.timestamp());
+            let again = c.next_after(&next).unwrap();
+            proptest::prop_assert!(again.timestamp() > next.timestamp());
+            let civil = next.datetime();
+            proptest::prop_assert!(c.seconds.contains(civil.second() as u32));
+            proptest::prop_assert!(c.minutes.contains(civil.minute() as u32));
+            if pick != 0 {
+                // only 02:30 can fall into the spring-forward gap and move to 03:30
+                proptest::prop_assert!(c.hours.contains(civil.hour() as u32));
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let msg = |e: &str| CronExpression::parse(e).unwrap_err().to_string();
         assert!(msg("0 0 * * *").contains("has 5 field(s), expected 6 or 7"));

@@ -14,6 +14,7 @@
 //!
 //! Everything here is pure: no I/O, no async, no network. Callers read files and pass bytes.
 
+pub mod blocks;
 pub mod cron;
 pub mod expr;
 pub mod graph;

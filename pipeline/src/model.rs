@@ -264,6 +264,13 @@ impl Pipeline {
             .collect()
     }
 
+    /// The first stage whose refId (normalised to a string) equals `ref_id`.
+    pub fn stage_by_ref_id(&self, ref_id: &str) -> Option<Stage<'_>> {
+        self.stages()
+            .into_iter()
+            .find(|s| s.ref_id().as_deref() == Some(ref_id))
+    }
+
     /// The `triggers` array entries that are objects.
     pub fn triggers(&self) -> Vec<Trigger<'_>> {
         object_entries(&self.raw, "triggers")
@@ -593,6 +600,8 @@ mod tests {
         assert_eq!(serde_json::to_string(p.raw()).unwrap(), src);
         let stage = p.stages()[0];
         assert_eq!(stage.get("custom"), Some(&json!("kept")));
+        assert_eq!(p.stage_by_ref_id("1").map(|s| s.index()), Some(0));
+        assert!(p.stage_by_ref_id("2").is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 mod locate;
 mod stages;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -166,7 +166,9 @@ pub fn validate(pipeline: &Pipeline) -> Vec<Diagnostic> {
     }
     check_triggers(pipeline, &mut sink);
     check_parameters(pipeline, &mut sink);
-    check_expressions(&Value::Object(raw.clone()), &JsonPath::root(), &mut sink);
+    for (key, value) in raw {
+        check_expressions(value, &JsonPath::root().key(key), &mut sink);
+    }
     sink.0
 }
 
@@ -224,6 +226,7 @@ fn array_of_objects(raw: &Map<String, Value>, key: &str, sink: &mut Sink) {
 
 fn check_stage_graph(pipeline: &Pipeline, sink: &mut Sink) {
     let stages = pipeline.stages();
+    let all_ids: HashSet<String> = stages.iter().filter_map(|s| s.ref_id()).collect();
     let mut first_use: HashMap<String, usize> = HashMap::new();
     for stage in &stages {
         let path = JsonPath::root().key("stages").index(stage.index());
@@ -261,7 +264,7 @@ fn check_stage_graph(pipeline: &Pipeline, sink: &mut Sink) {
                 for (j, parent) in parents.iter().enumerate() {
                     let ppath = path.key("requisiteStageRefIds").index(j);
                     match ref_id_string(parent) {
-                        Some(p) if stages.iter().any(|s| s.ref_id().as_deref() == Some(p.as_str())) => {}
+                        Some(p) if all_ids.contains(&p) => {}
                         Some(p) => sink.error(
                             ppath,
                             "Unknown Stage Dependency",
