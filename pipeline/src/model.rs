@@ -25,7 +25,10 @@ pub fn server_owned_fields() -> &'static [&'static str] {
 }
 
 /// A pipeline config exactly as Front50 stores it, with typed read accessors.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serializes and deserializes as the bare JSON object.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Pipeline {
     raw: Map<String, Value>,
 }
@@ -639,6 +642,14 @@ mod tests {
             err.to_string(),
             "is a string, expected a pipeline object (or an array of them)"
         );
+    }
+
+    #[test]
+    fn serde_is_the_bare_object() {
+        let v = json!({"name": "p", "stages": [{"refId": 1, "x": null}]});
+        let p: Pipeline = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&p).unwrap(), v);
+        assert!(serde_json::from_value::<Pipeline>(json!([1])).is_err());
     }
 
     #[test]

@@ -20,6 +20,69 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on this node and every node below it, parents first.
+    pub fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Ident(_)
+            | ExprKind::Var(_) => {}
+            ExprKind::List(items) | ExprKind::Function { args: items, .. } => {
+                items.iter().for_each(|e| e.visit(f))
+            }
+            ExprKind::Property { target, .. } => target.visit(f),
+            ExprKind::Method { target, args, .. } => {
+                if let Some(t) = target {
+                    t.visit(f);
+                }
+                args.iter().for_each(|e| e.visit(f));
+            }
+            ExprKind::Unary { operand, .. } => operand.visit(f),
+            ExprKind::Index {
+                target: a,
+                index: b,
+            }
+            | ExprKind::Select {
+                target: a, cond: b, ..
+            }
+            | ExprKind::Project { target: a, expr: b }
+            | ExprKind::Binary { lhs: a, rhs: b, .. }
+            | ExprKind::Elvis {
+                value: a,
+                fallback: b,
+            } => {
+                a.visit(f);
+                b.visit(f);
+            }
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
+                cond.visit(f);
+                then.visit(f);
+                otherwise.visit(f);
+            }
+        }
+    }
+
+    /// Names of the `#name(...)` functions called anywhere in this expression, in order.
+    pub fn functions_called(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        self.visit(&mut |e| {
+            if let ExprKind::Function { name, .. } = &e.kind {
+                names.push(name.as_str());
+            }
+        });
+        names
+    }
+}
+
 impl PartialEq for Expr {
     fn eq(&self, other: &Self) -> bool {
         self.kind == other.kind

@@ -22,6 +22,39 @@ pub const BUILT_IN_FUNCTIONS: &[&str] = &[
     "doNotEval",
 ];
 
+/// Functions Orca registers that need an execution, Front50, Clouddriver or the network; the
+/// caller's [`super::Functions`] may provide them (reference §5.8).
+pub const ORCA_CONTEXT_FUNCTIONS: &[&str] = &[
+    "stage",
+    "stageByRefId",
+    "stageExists",
+    "currentStage",
+    "currentUser",
+    "judgment",
+    "judgement",
+    "fromUrl",
+    "jsonFromUrl",
+    "yamlFromUrl",
+    "propertiesFromUrl",
+    "readYaml",
+    "readAllYaml",
+    "pipelineId",
+    "pipelineIdOrNull",
+    "pipelineIdInApplication",
+    "deployedServerGroups",
+    "resolvedArtifacts",
+    "triggerResolvedArtifact",
+    "triggerResolvedArtifactByType",
+    "manifestLabelValue",
+    "cfServiceKey",
+    "canaryConfigNameToId",
+];
+
+/// True when Spinnaker knows a `#name(...)` function (built-in helper or Orca context function).
+pub fn is_known_function(name: &str) -> bool {
+    BUILT_IN_FUNCTIONS.contains(&name) || ORCA_CONTEXT_FUNCTIONS.contains(&name)
+}
+
 fn one<'a>(name: &str, args: &'a [Value]) -> Result<&'a Value, String> {
     match args {
         [a] => Ok(a),
@@ -118,6 +151,11 @@ mod tests {
         );
         assert_eq!(call("doNotEval", json!("${x}")).unwrap(), json!("${x}"));
         assert!(call_built_in("stage", &[]).is_none());
+        assert!(
+            is_known_function("stage")
+                && is_known_function("toJson")
+                && !is_known_function("stagee")
+        );
         assert!(call_built_in("toJson", &[]).unwrap().is_err());
     }
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 pub use ast::{BinaryOp, Expr, ExprKind, Selection, Span, UnaryOp};
 pub use eval::evaluate;
-pub use functions::BUILT_IN_FUNCTIONS;
+pub use functions::{BUILT_IN_FUNCTIONS, ORCA_CONTEXT_FUNCTIONS, is_known_function};
 pub use parser::parse;
 pub use value::{java_boolean_value_of, to_java_string};
 

@@ -607,6 +607,15 @@ mod tests {
     }
 
     #[test]
+    fn functions_called_walks_the_whole_tree() {
+        let e = parse("#a(#b(x)).c(#d()) ? {#e()} : list.?[#f(#this)] ?: #g()").unwrap();
+        assert_eq!(e.functions_called(), ["a", "b", "d", "e", "f", "g"]);
+        let mut count = 0;
+        e.visit(&mut |_| count += 1);
+        assert!(count > 10, "{count}");
+    }
+
+    #[test]
     fn spans_cover_nodes() {
         let e = parse("  a.b + 1").unwrap();
         assert_eq!(e.span, Span { start: 2, end: 9 });

@@ -448,13 +448,31 @@ pub(crate) fn report_expression(sink: &mut Sink, path: JsonPath, text: &str, err
     }
 }
 
+/// Warns about `#name(...)` calls that Spinnaker does not know (typos such as `#stages`).
+pub(crate) fn check_functions(expr: &expr::Expr, path: &JsonPath, text: &str, sink: &mut Sink) {
+    for name in expr.functions_called() {
+        if !expr::is_known_function(name) {
+            sink.warning(
+                path.clone(),
+                "Unknown Expression Function",
+                format!("#{name}(...) in {text:?} is not a Spinnaker expression function; check the spelling"),
+            );
+        }
+    }
+}
+
 fn check_expressions(value: &Value, path: &JsonPath, sink: &mut Sink) {
     match value {
-        Value::String(s) if s.contains("${") => {
-            if let Err(e) = expr::check_template_syntax(s) {
-                report_expression(sink, path.clone(), s, &e);
+        Value::String(s) if s.contains("${") => match expr::parse_template(s) {
+            Err(e) => report_expression(sink, path.clone(), s, &e),
+            Ok(parts) => {
+                for part in &parts {
+                    if let expr::TemplatePart::Expression { expr, .. } = part {
+                        check_functions(expr, path, s, sink);
+                    }
+                }
             }
-        }
+        },
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 check_expressions(item, &path.index(i), sink);

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{JsonPath, Sink, compact, present, report_expression};
+use super::{JsonPath, Sink, check_functions, compact, present, report_expression};
 use crate::expr;
 use crate::model::{Stage, json_kind};
 
@@ -51,8 +51,9 @@ fn check_condition(text: &str, path: JsonPath, sink: &mut Sink) {
     if text.contains("${") {
         return; // checked by the walk over every string
     }
-    if let Err(e) = expr::parse(text) {
-        report_expression(sink, path, text, &e);
+    match expr::parse(text) {
+        Ok(e) => check_functions(&e, &path, text, sink),
+        Err(e) => report_expression(sink, path, text, &e),
     }
 }
 

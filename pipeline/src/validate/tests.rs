@@ -160,6 +160,19 @@ fn expression_rules() {
     );
     assert_eq!(
         brief(json!({"stages": [
+            {"refId": "1", "type": "wait", "stageEnabled": {"type": "expression", "expression": "#stages('a') != null"},
+             "waitTime": "${#toInt(#judgement('x'))} ${#nope()}"}
+        ]})),
+        [
+            warn(
+                "Unknown Expression Function",
+                "stages[0].stageEnabled.expression"
+            ),
+            warn("Unknown Expression Function", "stages[0].waitTime"),
+        ]
+    );
+    assert_eq!(
+        brief(json!({"stages": [
             {"refId": "1", "type": "wait", "stageEnabled": {"type": "expression"}},
             {"refId": "2", "type": "wait", "stageEnabled": {"type": "expression", "expression": "a =="}},
             {"refId": "3", "type": "wait", "stageEnabled": {"type": "expression", "expression": "${ a == }"}},
