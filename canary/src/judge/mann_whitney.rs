@@ -78,8 +78,9 @@ pub fn mann_whitney_sorted(
     let (nx, ny) = (x.len() as f64, y.len() as f64);
     let half = nx * ny / 2.0;
 
+    let within = within_tie_sum(x) + within_tie_sum(y);
     // The test at mu = 0 (the p-value).
-    let at_zero = shifted_statistic(x, y, 0.0);
+    let at_zero = fast_shifted_statistic(x, y, 0.0, within);
     let sigma_zero = sigma(nx, ny, at_zero.tie_sum);
     if sigma_zero == 0.0 {
         return Err(MannWhitneyError::AllTied);
@@ -88,7 +89,7 @@ pub fn mann_whitney_sorted(
     let p_value = (2.0 * normal::cdf(z).min(normal::cdf(-z))).min(1.0);
 
     // Between pairwise differences only within-sample ties remain.
-    let sigma_open = sigma(nx, ny, within_tie_sum(x) + within_tie_sum(y));
+    let sigma_open = sigma(nx, ny, within);
     if sigma_open == 0.0 {
         return Err(MannWhitneyError::AllTied);
     }
@@ -96,8 +97,8 @@ pub fn mann_whitney_sorted(
     let (x_min, x_max, y_min, y_max) = (x[0], x[x.len() - 1], y[0], y[y.len() - 1]);
     let mu_min = x_min - y_max;
     let mu_max = x_max - y_min;
-    let at_min = shifted_statistic(x, y, mu_min);
-    let at_max = shifted_statistic(x, y, mu_max);
+    let at_min = fast_shifted_statistic(x, y, mu_min, within);
+    let at_max = fast_shifted_statistic(x, y, mu_max, within);
     let endpoint_f = |s: &Shifted, zq: f64| -> Result<f64, MannWhitneyError> {
         let sd = sigma(nx, ny, s.tie_sum);
         if sd == 0.0 {
@@ -244,6 +245,21 @@ pub(crate) fn shifted_statistic(x: &[f64], y: &[f64], mu: f64) -> Shifted {
     }
 }
 
+/// [`shifted_statistic`] without a merge when no `x_i - mu` equals a `y_j`: then the
+/// ties are the within-sample ones, `within` (two branch-free counts).
+fn fast_shifted_statistic(x: &[f64], y: &[f64], mu: f64, within: f64) -> Shifted {
+    let below = below_shifted(x, y, mu, false);
+    let below_or_equal = below_shifted(x, y, mu, true);
+    if below == below_or_equal {
+        Shifted {
+            w: below as f64,
+            tie_sum: within,
+        }
+    } else {
+        shifted_statistic(x, y, mu)
+    }
+}
+
 /// `sum(t^3 - t)` over runs of equal values in one sorted sample.
 fn within_tie_sum(sorted: &[f64]) -> f64 {
     let mut sum = 0.0;
@@ -283,44 +299,60 @@ fn jump_rank(pairs: u64, half: f64, sigma_open: f64, zq: f64) -> Option<u64> {
     Some(pairs - u + 1)
 }
 
-/// Counts of pairwise differences `x_i - y_j` that are `<= v` and `< v`.
-fn count_pairs(x: &[f64], y: &[f64], v: f64) -> (u64, u64) {
-    let m = y.len();
-    let (mut p, mut q) = (0usize, 0usize);
-    let (mut le, mut lt) = (0u64, 0u64);
-    for &xi in x {
-        // y ascending, so xi - y[j] descends with j; p and q only move forward as xi grows.
-        while p < m && xi - y[p] > v {
-            p += 1;
-        }
-        if q < p {
-            q = p;
-        }
-        while q < m && xi - y[q] >= v {
-            q += 1;
-        }
-        le += (m - p) as u64;
-        lt += (m - q) as u64;
+/// `sum_i #{j : y_j < x_i - mu}` (or `<=` when `inclusive`), by a branch-free merge
+/// of the two sorted samples: O(n + m) with no data-dependent branch.
+fn below_shifted(x: &[f64], y: &[f64], mu: f64, inclusive: bool) -> u64 {
+    let (n, m) = (x.len(), y.len());
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut total = 0u64;
+    while i < n && j < m {
+        let a = x[i] - mu;
+        let b = y[j];
+        let y_first = usize::from(if inclusive { b <= a } else { b < a });
+        total += (j as u64) * (1 - y_first) as u64;
+        j += y_first;
+        i += 1 - y_first;
     }
+    total + (n - i) as u64 * j as u64
+}
+
+/// Counts of pairwise differences `x_i - y_j` that are `<= v` and `< v`, compared as
+/// `y_j >= x_i - v` and `y_j > x_i - v`.
+fn count_pairs(x: &[f64], y: &[f64], v: f64) -> (u64, u64) {
+    #[cfg(test)]
+    SWEEPS.with(|c| c.set(c.get() + 1));
+    let pairs = (x.len() as u64) * (y.len() as u64);
+    let le = pairs - below_shifted(x, y, v, false);
+    let lt = pairs - below_shifted(x, y, v, true);
     (le, lt)
 }
 
-/// Collects the differences in `(lo, hi]`.
+#[cfg(test)]
+thread_local! {
+    static SWEEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static CANDIDATES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Collects the differences in `(lo, hi]`, membership decided as in [`count_pairs`]
+/// (`x_i - hi <= y_j < x_i - lo`).
 fn differences_between(x: &[f64], y: &[f64], lo: f64, hi: f64, out: &mut Vec<f64>) {
     let m = y.len();
     let (mut a, mut b) = (0usize, 0usize);
     for &xi in x {
-        while a < m && xi - y[a] > hi {
+        let (from, to) = (xi - hi, xi - lo);
+        while a < m && y[a] < from {
             a += 1;
         }
         if b < a {
             b = a;
         }
-        while b < m && xi - y[b] > lo {
+        while b < m && y[b] < to {
             b += 1;
         }
         out.extend(y[a..b].iter().map(|&yj| xi - yj));
     }
+    #[cfg(test)]
+    CANDIDATES.with(|c| c.set(c.get() + out.len()));
 }
 
 /// Bracket of one target rank: `count_le(lo) < k <= count_le(hi)`.
@@ -386,13 +418,19 @@ fn select_pair_differences(
 
     // Seed the brackets from a small deterministic sample of pairs: its quantiles give
     // two probes per target that bracket it with high probability.
-    let sample = sample_differences(x, y, 2048);
+    let sample = sample_differences(x, y, 8192);
     let mut probes = Vec::with_capacity(ranks.len() * 2);
     if !sample.is_empty() {
         let s = sample.len() as f64;
+        let mut seeded: Vec<u64> = Vec::new();
         for &k in ranks {
+            // Adjacent ranks (the two middle ones) share their probes.
+            if seeded.iter().any(|&r| r.abs_diff(k) <= enough) {
+                continue;
+            }
+            seeded.push(k);
             let p = k as f64 / pairs as f64;
-            let margin = 4.0 * (p * (1.0 - p) / s).sqrt() + 1.0 / s;
+            let margin = 2.5 * (p * (1.0 - p) / s).sqrt() + 1.0 / s;
             for q in [p - margin, p + margin] {
                 if q > 0.0 && q < 1.0 {
                     let idx = ((q * s) as usize).min(sample.len() - 1);
@@ -440,9 +478,10 @@ fn select_pair_differences(
                 lo + (hi - lo) / 2.0
             };
             if !(v > lo && v < hi) {
-                // No float strictly inside (lo, hi]: every remaining candidate equals `hi`.
+                // No float strictly inside (lo, hi): the remaining candidates all sit
+                // within rounding of `hi`; any of them is the answer.
                 if let Some(br) = brackets.get_mut(idx) {
-                    br.exact = Some(hi);
+                    br.exact = Some(pair_in_window(x, y, lo, hi).unwrap_or(hi));
                 }
                 continue;
             }
@@ -462,7 +501,9 @@ fn select_pair_differences(
     let mut candidates = Vec::new();
     for b in &brackets {
         if let Some(v) = b.exact {
-            out.push(v);
+            // `v` may be a probe that only equals a difference after rounding; report
+            // the difference itself.
+            out.push(pair_in_window(x, y, v, v).unwrap_or(v));
             continue;
         }
         candidates.clear();
@@ -476,6 +517,25 @@ fn select_pair_differences(
         }
     }
     out
+}
+
+/// Some difference `x_i - y_j` with `x_i - hi <= y_j < x_i - lo` (with `lo == hi`:
+/// `y_j == x_i - hi`), the membership rule of [`count_pairs`].
+fn pair_in_window(x: &[f64], y: &[f64], lo: f64, hi: f64) -> Option<f64> {
+    let m = y.len();
+    let mut a = 0usize;
+    for &xi in x {
+        let from = xi - hi;
+        while a < m && y[a] < from {
+            a += 1;
+        }
+        let yj = *y.get(a)?;
+        let inside = if lo == hi { yj == from } else { yj < xi - lo };
+        if inside {
+            return Some(xi - yj);
+        }
+    }
+    None
 }
 
 /// A sorted sample of pairwise differences on a fixed lattice of indices.
@@ -535,6 +595,46 @@ mod tests {
         for (k, v) in ranks.iter().zip(got) {
             assert_eq!(v, kth(&x, &y, *k as usize), "rank {k}");
         }
+    }
+
+    #[test]
+    #[ignore = "diagnostic: prints the work done for 10,000 points per side"]
+    fn work_for_large_samples() {
+        let mut state = 42u64;
+        let mut unit = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let mut normal = || (-2.0 * unit().ln()).sqrt() * (std::f64::consts::TAU * unit()).cos();
+        let y: Vec<f64> = (0..10_000)
+            .map(|_| 100.0 * (0.1 * normal()).exp())
+            .collect();
+        let x: Vec<f64> = (0..10_000)
+            .map(|_| 102.0 * (0.1 * normal()).exp())
+            .collect();
+        let t = std::time::Instant::now();
+        let (mut xs, mut ys) = (x.clone(), y.clone());
+        xs.sort_unstable_by(f64::total_cmp);
+        ys.sort_unstable_by(f64::total_cmp);
+        let sort = t.elapsed();
+        let t = std::time::Instant::now();
+        let r = mann_whitney_sorted(&xs, &ys, 0.98).unwrap();
+        let test = t.elapsed();
+        let t = std::time::Instant::now();
+        let c = count_pairs(&xs, &ys, 1.8);
+        let sweep = t.elapsed();
+        let t = std::time::Instant::now();
+        let sh = shifted_statistic(&xs, &ys, 1.8);
+        let shifted = t.elapsed();
+        eprintln!(
+            "sort {sort:?} test {test:?} sweep {sweep:?} {c:?} shifted {shifted:?} {}",
+            sh.w
+        );
+        let sweeps = SWEEPS.with(std::cell::Cell::get);
+        let candidates = CANDIDATES.with(std::cell::Cell::get);
+        eprintln!("{r:?} sweeps={sweeps} candidates={candidates}");
     }
 
     #[test]

@@ -1,1 +1,7 @@
-//! placeholder
+//! Integration tests of the canary crate: judge fidelity, metric sources against real
+//! or documented-format servers, and the CLI entry point.
+
+mod cli;
+mod datadog;
+mod fidelity;
+mod prometheus;
