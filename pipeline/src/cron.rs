@@ -919,6 +919,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in "[0-9A-Z*?/,#LW -]{0,30}", id in "\\PC{0,8}") {
+            let _ = CronExpression::parse_in(&s, &id, TimeZone::UTC).map(|c| c.next_after(&at("2026-01-01T00:00:00+00:00[UTC]")));
+        }
+
         /// Over random instants (DST days included), the next fire time is strictly later and
         /// lands on a matching wall-clock time (only a DST gap may shift the hour).
         #[test]

@@ -373,3 +373,92 @@ fn every_not_export_yields_a_clear_error() {
         }
     }
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "stages",
+        "refId",
+        "requisiteStageRefIds",
+        "type",
+        "name",
+        "triggers",
+        "cronExpression",
+        "id",
+        "judgmentInputs",
+        "value",
+        "canaryConfig",
+        "scoreThresholds",
+        "marginal",
+        "pass",
+        "scopes",
+        "preconditions",
+        "context",
+        "expression",
+        "stageEnabled",
+        "parameterConfig",
+        "master",
+        "job",
+        "notifications",
+    ];
+    const WORDS: &[&str] = &[
+        "wait",
+        "manualJudgment",
+        "jenkins",
+        "kayentaCanary",
+        "checkPreconditions",
+        "cron",
+        "deploy",
+        "1",
+        "2",
+        "${a}",
+        "${",
+        "0 0 * * * ?",
+        "expression",
+        "stageStatus",
+        "",
+        "L W #",
+        "${#stage('x').y ?: z}",
+    ];
+
+    fn pipeline_like() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-5i64..200).prop_map(Value::from),
+            proptest::sample::select(WORDS).prop_map(|w| Value::String(w.to_owned())),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..6).prop_map(
+                    |kv| {
+                        Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                    }
+                ),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn validate_and_locate_never_panic(v in pipeline_like()) {
+            if let Value::Object(map) = &v {
+                let p = Pipeline::from_map(map.clone());
+                let text = serde_json::to_string_pretty(&v).unwrap();
+                for d in validate(&p).into_iter().chain(boundary_violations(&p)) {
+                    prop_assert!(!d.summary.is_empty() && !d.detail.is_empty());
+                    prop_assert!(locate(&text, &d.path).is_some());
+                }
+                let _ = crate::graph::StageGraph::from_pipeline(&p).map(|g| g.topological_order().map(|o| o.len()));
+            }
+        }
+
+        #[test]
+        fn locate_never_panics_on_text(text in "[\\[\\]{}\":, a-z0-9\\\\]{0,60}", idx in 0usize..3) {
+            let _ = locate(&text, &JsonPath::root().key("a").index(idx));
+        }
+    }
+}
