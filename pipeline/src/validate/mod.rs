@@ -156,6 +156,7 @@ pub fn validate(pipeline: &Pipeline) -> Vec<Diagnostic> {
     for key in ["stages", "triggers", "parameterConfig", "notifications"] {
         array_of_objects(raw, key, &mut sink);
     }
+    check_identity(raw, &mut sink);
     check_stage_graph(pipeline, &mut sink);
     for stage in pipeline.stages() {
         stages::check_stage(
@@ -221,6 +222,32 @@ fn array_of_objects(raw: &Map<String, Value>, key: &str, sink: &mut Sink) {
             "Invalid Field Type",
             format!("{key} must be an array, got {}", json_kind(other)),
         ),
+    }
+}
+
+/// Front50 refuses to save a pipeline whose `name` or `application` is blank. Exports often
+/// leave them out (the importer supplies them), so absence is only a warning.
+fn check_identity(raw: &Map<String, Value>, sink: &mut Sink) {
+    for key in ["application", "name"] {
+        let path = JsonPath::root().key(key);
+        match raw.get(key) {
+            None | Some(Value::Null) => sink.warning(
+                path,
+                "Missing Pipeline Field",
+                format!("the pipeline has no {key}; Front50 refuses to save it until {key} is set"),
+            ),
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            Some(Value::String(_)) => sink.error(
+                path,
+                "Blank Pipeline Field",
+                format!("{key} must not be blank; Front50 refuses to save it"),
+            ),
+            Some(other) => sink.error(
+                path,
+                "Invalid Field Type",
+                format!("{key} must be a string, got {}", json_kind(other)),
+            ),
+        }
     }
 }
 

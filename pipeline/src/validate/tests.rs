@@ -14,7 +14,12 @@ fn pipeline(v: Value) -> Pipeline {
     }
 }
 
-fn diags(v: Value) -> Vec<Diagnostic> {
+/// Validates `v` after giving it an application and a name (unless it sets them itself).
+fn diags(mut v: Value) -> Vec<Diagnostic> {
+    if let Value::Object(m) = &mut v {
+        m.entry("application").or_insert(json!("app"));
+        m.entry("name").or_insert(json!("p"));
+    }
     validate(&pipeline(v))
 }
 
@@ -53,6 +58,35 @@ fn a_good_pipeline_has_no_diagnostics() {
         ]
     }));
     assert!(d.is_empty(), "{d:#?}");
+}
+
+#[test]
+fn identity_rules() {
+    let d = validate(&pipeline(json!({"stages": []})));
+    assert_eq!(
+        d.iter()
+            .map(|d| (d.severity, d.summary.as_str(), d.path.to_string()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                Severity::Warning,
+                "Missing Pipeline Field",
+                "application".to_owned()
+            ),
+            (
+                Severity::Warning,
+                "Missing Pipeline Field",
+                "name".to_owned()
+            )
+        ]
+    );
+    assert_eq!(
+        brief(json!({"application": " ", "name": 3})),
+        [
+            err("Blank Pipeline Field", "application"),
+            err("Invalid Field Type", "name")
+        ]
+    );
 }
 
 #[test]
@@ -260,7 +294,7 @@ fn shape_errors_do_not_panic() {
 
 #[test]
 fn boundary_violations_are_separate() {
-    let p = pipeline(json!({"stages": [
+    let p = pipeline(json!({"application": "a", "name": "n", "stages": [
         {"refId": "1", "type": "deployManifest", "name": "Deploy"},
         {"refId": "2", "type": "wait"},
         {"refId": "3", "type": "kanikoBuild"}
