@@ -531,6 +531,12 @@ fn call_method(
     offset: usize,
 ) -> Result<Value, ExprError> {
     let n = |allowed: &[usize]| arg_count(name, args, allowed, offset);
+    if receiver.is_null() {
+        return Err(fail(
+            offset,
+            format!("cannot call method {name}() on null (use '?.' to allow null)"),
+        ));
+    }
     // Methods every object has.
     match name {
         "toString" => return n(&[0]).map(|_| Value::String(to_java_string(receiver))),

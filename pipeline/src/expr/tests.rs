@@ -228,6 +228,13 @@ fn navigation_and_null_safety() {
     assert_eq!(eval_e("#root.count").unwrap(), json!(3));
     assert_eq!(eval_e("nothing?.size()").unwrap(), Value::Null);
     assert!(eval_e("nothing.size()").is_err());
+    assert!(
+        eval_e("nothing.toString()")
+            .unwrap_err()
+            .to_string()
+            .contains("on null")
+    );
+    assert_eq!(eval_e("nothing?.toString()").unwrap(), Value::Null);
 }
 
 #[test]
