@@ -136,6 +136,12 @@ fn validate(config: &Config) -> Result<(), Error> {
             ),
         });
     }
+    if !endpoint.username().is_empty() || endpoint.password().is_some() {
+        return Err(Error::InvalidConfig {
+            field: "endpoint",
+            message: "the URL must not carry credentials (they would end up in logs); use the token or username/password settings".into(),
+        });
+    }
     if endpoint.host_str().is_none_or(str::is_empty) {
         return Err(Error::InvalidConfig {
             field: "endpoint",

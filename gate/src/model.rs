@@ -114,11 +114,12 @@ pub struct ApplicationSpec {
     pub name: String,
     /// Owner email (Front50 requires it).
     pub email: String,
-    /// Free text.
+    /// Free text. `None` is not sent, so an update keeps the stored value (Orca merges);
+    /// put `"description": null` in `extra` to clear it.
     pub description: Option<String>,
-    /// Cloud providers; sent comma-joined as Front50 stores them.
+    /// Cloud providers; always sent, comma-joined as Front50 stores them (empty clears them).
     pub cloud_providers: Vec<String>,
-    /// Role lists.
+    /// Role lists. `None` is not sent, so an update keeps the stored permissions.
     pub permissions: Option<Permissions>,
     /// Any other attribute (`trafficGuards`, `instancePort`, `chaosMonkey`, …), passed through.
     /// Because Orca's update merges attributes, set a removed key to `null` to clear it.

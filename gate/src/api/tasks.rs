@@ -14,6 +14,8 @@ use crate::{Client, Error, ExecutionStatus, Task, TaskOutcome, TaskRef};
 const POLL_FIRST: Duration = Duration::from_millis(100);
 /// Longest pause between task polls.
 const POLL_MAX: Duration = Duration::from_secs(5);
+/// 404s in a row tolerated while a new task becomes visible (about 3 s of polling).
+const NOT_FOUND_TOLERANCE: u32 = 5;
 
 impl Client {
     /// `POST /tasks`. Not retried on 502/503/504: Orca may already have started the task.
@@ -47,7 +49,7 @@ impl Client {
     }
 
     /// Polls the task until it completes (first poll at once, then backing off from 100 ms
-    /// to 5 s) or `task_timeout` passes. A 404 while polling is taken as "not visible yet".
+    /// to 5 s) or `task_timeout` passes. A few 404s in a row are taken as "not visible yet".
     ///
     /// # Errors
     /// [`Error::TaskFailed`] when the task ends TERMINAL, CANCELED or FAILED_CONTINUE;
@@ -56,6 +58,7 @@ impl Client {
         let timeout = self.config().task_timeout;
         let deadline = Instant::now() + timeout;
         let mut pause = POLL_FIRST;
+        let mut not_found = 0;
         loop {
             match self.get_task(&task.id).await {
                 Ok(view) if view.status.is_complete() => {
@@ -72,9 +75,11 @@ impl Client {
                     });
                 }
                 Ok(view) => {
+                    not_found = 0;
                     tracing::debug!(task = %task.id, status = %view.status, "task still running");
                 }
-                Err(Error::NotFound { .. }) => {
+                Err(Error::NotFound { .. }) if not_found < NOT_FOUND_TOLERANCE => {
+                    not_found += 1;
                     tracing::debug!(task = %task.id, "task not visible yet");
                 }
                 Err(other) => return Err(other),

@@ -206,6 +206,27 @@ async fn wait_for_task_gives_up_at_task_timeout() {
 }
 
 #[tokio::test]
+async fn waiting_for_a_task_that_never_appears_gives_up_early() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    let started = std::time::Instant::now();
+    let error = client
+        .wait_for_task(&TaskRef {
+            id: "01GHOST".into(),
+        })
+        .await
+        .expect_err("never appears");
+    assert!(error.is_not_found(), "{error:?}");
+    // Six polls, far below the 10 s task timeout.
+    assert_eq!(client.stats().count("GET /tasks/{id}"), 6);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn unknown_task_is_not_found() {
     let gate = MockGate::start(MockAuth::Open).await;
     let error = gate.client().get_task("01NOPE").await.expect_err("404");

@@ -20,6 +20,19 @@ fn invalid_fields_are_named() {
     assert_eq!(field_of(c), "endpoint");
 
     let mut c = config();
+    c.endpoint = url::Url::parse("https://ops:pa55word@gate.example.com").expect("url");
+    match gate::Client::new(c) {
+        Err(
+            error @ Error::InvalidConfig {
+                field: "endpoint", ..
+            },
+        ) => {
+            assert!(!error.to_string().contains("pa55word"), "{error}");
+        }
+        other => panic!("expected InvalidConfig, got {other:?}"),
+    }
+
+    let mut c = config();
     c.max_parallel_requests = 0;
     assert_eq!(field_of(c), "max_parallel_requests");
 
