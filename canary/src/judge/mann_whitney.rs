@@ -58,8 +58,8 @@ pub fn mann_whitney(
 ) -> Result<MannWhitneyResult, MannWhitneyError> {
     let mut xs = x.to_vec();
     let mut ys = y.to_vec();
-    xs.sort_unstable_by(f64::total_cmp);
-    ys.sort_unstable_by(f64::total_cmp);
+    super::sort::sort(&mut xs);
+    super::sort::sort(&mut ys);
     mann_whitney_sorted(&xs, &ys, confidence_level)
 }
 
@@ -97,8 +97,8 @@ pub fn mann_whitney_sorted(
     let (x_min, x_max, y_min, y_max) = (x[0], x[x.len() - 1], y[0], y[y.len() - 1]);
     let mu_min = x_min - y_max;
     let mu_max = x_max - y_min;
-    let at_min = fast_shifted_statistic(x, y, mu_min, within);
-    let at_max = fast_shifted_statistic(x, y, mu_max, within);
+    let at_min = endpoint_statistic(x, y, mu_min, within, true);
+    let at_max = endpoint_statistic(x, y, mu_max, within, false);
     let endpoint_f = |s: &Shifted, zq: f64| -> Result<f64, MannWhitneyError> {
         let sd = sigma(nx, ny, s.tie_sum);
         if sd == 0.0 {
@@ -260,6 +260,70 @@ fn fast_shifted_statistic(x: &[f64], y: &[f64], mu: f64, within: f64) -> Shifted
     }
 }
 
+/// The statistic at `mu = min(x) - max(y)` (`at_min`) or `max(x) - min(y)`: there
+/// almost every pair is on one side, so only the few pairs at the boundary are
+/// inspected. Falls back to the full merge when a cross-sample tie appears.
+fn endpoint_statistic(x: &[f64], y: &[f64], mu: f64, within: f64, at_min: bool) -> Shifted {
+    let (n, m) = (x.len(), y.len());
+    let pairs = (n as u64) * (m as u64);
+    // At the lower end count pairs with y_j >= x_i - mu (the rest have y_j < x_i - mu);
+    // at the upper end count pairs with y_j <= x_i - mu.
+    let mut not_below = 0u64;
+    let mut ties = 0u64;
+    if at_min {
+        for &xi in x {
+            let a = xi - mu;
+            let mut counted = 0u64;
+            for &yj in y.iter().rev() {
+                if yj < a {
+                    break;
+                }
+                counted += 1;
+                if yj == a {
+                    ties += 1;
+                }
+            }
+            if counted == 0 {
+                break;
+            }
+            not_below += counted;
+        }
+        if ties > 0 {
+            return shifted_statistic(x, y, mu);
+        }
+        Shifted {
+            w: (pairs - not_below) as f64,
+            tie_sum: within,
+        }
+    } else {
+        let mut below_or_equal = 0u64;
+        for &xi in x.iter().rev() {
+            let a = xi - mu;
+            let mut counted = 0u64;
+            for &yj in y {
+                if yj > a {
+                    break;
+                }
+                counted += 1;
+                if yj == a {
+                    ties += 1;
+                }
+            }
+            if counted == 0 {
+                break;
+            }
+            below_or_equal += counted;
+        }
+        if ties > 0 {
+            return shifted_statistic(x, y, mu);
+        }
+        Shifted {
+            w: below_or_equal as f64,
+            tie_sum: within,
+        }
+    }
+}
+
 /// `sum(t^3 - t)` over runs of equal values in one sorted sample.
 fn within_tie_sum(sorted: &[f64]) -> f64 {
     let mut sum = 0.0;
@@ -318,13 +382,33 @@ fn below_shifted(x: &[f64], y: &[f64], mu: f64, inclusive: bool) -> u64 {
 
 /// Counts of pairwise differences `x_i - y_j` that are `<= v` and `< v`, compared as
 /// `y_j >= x_i - v` and `y_j > x_i - v`.
+#[cfg(test)]
 fn count_pairs(x: &[f64], y: &[f64], v: f64) -> (u64, u64) {
-    #[cfg(test)]
-    SWEEPS.with(|c| c.set(c.get() + 1));
     let pairs = (x.len() as u64) * (y.len() as u64);
     let le = pairs - below_shifted(x, y, v, false);
     let lt = pairs - below_shifted(x, y, v, true);
     (le, lt)
+}
+
+/// Counts the differences `<= v` and updates every bracket. The count `< v` is only
+/// needed to recognise `v` as an exact order statistic, so it is taken only when some
+/// bracket's rank is at or below the first count.
+fn probe(x: &[f64], y: &[f64], v: f64, brackets: &mut [Bracket]) {
+    #[cfg(test)]
+    SWEEPS.with(|c| c.set(c.get() + 1));
+    let pairs = (x.len() as u64) * (y.len() as u64);
+    let le = pairs - below_shifted(x, y, v, false);
+    let needs_lt = brackets
+        .iter()
+        .any(|b| b.exact.is_none() && b.k <= le && v < b.hi);
+    let lt = if needs_lt {
+        pairs - below_shifted(x, y, v, true)
+    } else {
+        le
+    };
+    for b in brackets.iter_mut() {
+        b.observe(v, le, lt);
+    }
 }
 
 #[cfg(test)]
@@ -333,7 +417,7 @@ thread_local! {
     static CANDIDATES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Collects the differences in `(lo, hi]`, membership decided as in [`count_pairs`]
+/// Collects the differences in `(lo, hi]`, membership decided as in [`probe`]
 /// (`x_i - hi <= y_j < x_i - lo`).
 fn differences_between(x: &[f64], y: &[f64], lo: f64, hi: f64, out: &mut Vec<f64>) {
     let m = y.len();
@@ -418,7 +502,7 @@ fn select_pair_differences(
 
     // Seed the brackets from a small deterministic sample of pairs: its quantiles give
     // two probes per target that bracket it with high probability.
-    let sample = sample_differences(x, y, 8192);
+    let sample = sample_differences(x, y, 4096);
     let mut probes = Vec::with_capacity(ranks.len() * 2);
     if !sample.is_empty() {
         let s = sample.len() as f64;
@@ -442,10 +526,7 @@ fn select_pair_differences(
     probes.sort_unstable_by(f64::total_cmp);
     probes.dedup();
     for v in probes {
-        let (le, lt) = count_pairs(x, y, v);
-        for b in &mut brackets {
-            b.observe(v, le, lt);
-        }
+        probe(x, y, v, &mut brackets);
     }
 
     // Refine the widest bracket by interpolating the count (regula falsi), falling
@@ -491,14 +572,12 @@ fn select_pair_differences(
             // gives a finite lower end.
             mu_min
         };
-        let (le, lt) = count_pairs(x, y, v);
-        for br in &mut brackets {
-            br.observe(v, le, lt);
-        }
+        probe(x, y, v, &mut brackets);
     }
 
     let mut out = Vec::with_capacity(brackets.len());
     let mut candidates = Vec::new();
+    let mut enumerated: Option<(f64, f64)> = None;
     for b in &brackets {
         if let Some(v) = b.exact {
             // `v` may be a probe that only equals a difference after rounding; report
@@ -506,8 +585,11 @@ fn select_pair_differences(
             out.push(pair_in_window(x, y, v, v).unwrap_or(v));
             continue;
         }
-        candidates.clear();
-        differences_between(x, y, b.lo, b.hi, &mut candidates);
+        if enumerated != Some((b.lo, b.hi)) {
+            candidates.clear();
+            differences_between(x, y, b.lo, b.hi, &mut candidates);
+            enumerated = Some((b.lo, b.hi));
+        }
         let index = (b.k - b.count_lo - 1) as usize;
         if index < candidates.len() {
             let (_, nth, _) = candidates.select_nth_unstable_by(index, f64::total_cmp);
@@ -520,7 +602,7 @@ fn select_pair_differences(
 }
 
 /// Some difference `x_i - y_j` with `x_i - hi <= y_j < x_i - lo` (with `lo == hi`:
-/// `y_j == x_i - hi`), the membership rule of [`count_pairs`].
+/// `y_j == x_i - hi`), the membership rule of [`probe`].
 fn pair_in_window(x: &[f64], y: &[f64], lo: f64, hi: f64) -> Option<f64> {
     let m = y.len();
     let mut a = 0usize;
