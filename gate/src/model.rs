@@ -307,3 +307,115 @@ pub struct TaskOutcome {
     /// Final status (SUCCEEDED, STOPPED or SKIPPED).
     pub status: ExecutionStatus,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn task(raw: Value) -> Task {
+        Task {
+            id: "t".into(),
+            name: None,
+            application: None,
+            status: ExecutionStatus::Terminal,
+            raw,
+        }
+    }
+
+    #[test]
+    fn task_error_prefers_errors_then_error_then_steps() {
+        let both = task(json!({"variables": [
+            {"key": "other", "value": 1},
+            {"key": "exception", "value": {"details": {"error": "generic", "errors": ["specific"]}}}
+        ]}));
+        assert_eq!(both.error_message().as_deref(), Some("specific"));
+        let only_error = task(json!({"variables": [
+            {"key": "exception", "value": {"details": {"error": "generic", "errors": []}}}
+        ]}));
+        assert_eq!(only_error.error_message().as_deref(), Some("generic"));
+        let from_steps = task(json!({"variables": [], "steps": [
+            {"taskExceptionDetails": {}},
+            {"taskExceptionDetails": {"exception": {"details": {"errors": ["step failed"]}}}}
+        ]}));
+        assert_eq!(from_steps.error_message().as_deref(), Some("step failed"));
+        assert_eq!(task(json!({"variables": "odd"})).error_message(), None);
+    }
+
+    #[test]
+    fn statuses_parse_and_classify() {
+        let status: ExecutionStatus =
+            serde_json::from_value(json!("FAILED_CONTINUE")).expect("known");
+        assert_eq!(status, ExecutionStatus::FailedContinue);
+        assert!(status.is_complete() && !status.is_successful());
+        let unknown: ExecutionStatus = serde_json::from_value(json!("WEIRD")).expect("tolerated");
+        assert_eq!(unknown, ExecutionStatus::Unknown);
+        assert!(ExecutionStatus::Stopped.is_successful());
+        assert!(!ExecutionStatus::Running.is_complete());
+    }
+
+    #[test]
+    fn task_refs_parse() {
+        assert_eq!(
+            TaskRef::from_ref("/tasks/01ABC").map(|t| t.id).as_deref(),
+            Some("01ABC")
+        );
+        assert_eq!(
+            TaskRef::from_ref("01ABC").map(|t| t.id).as_deref(),
+            Some("01ABC")
+        );
+        assert_eq!(TaskRef::from_ref("/tasks/"), None);
+    }
+
+    #[test]
+    fn applications_read_both_shapes() {
+        let detail =
+            json!({"name": "shop", "attributes": {"name": "SHOP", "cloudProviders": "aws, gce,"}});
+        let Value::Object(detail) = detail else {
+            unreachable!()
+        };
+        let app = Application::from_detail(detail).expect("named");
+        assert_eq!(app.name, "shop");
+        assert_eq!(app.cloud_providers(), vec!["aws", "gce"]);
+        let flat = json!({"name": "SHOP", "cloudProviders": ["aws"], "createTs": "1"});
+        let Value::Object(flat) = flat else {
+            unreachable!()
+        };
+        let app = Application::from_flat(flat).expect("named");
+        assert_eq!(app.name, "shop");
+        assert_eq!(app.cloud_providers(), vec!["aws"]);
+        assert!(
+            app.user_attributes().is_empty() || !app.user_attributes().contains_key("createTs")
+        );
+        assert!(Application::from_flat(Map::new()).is_none());
+    }
+
+    #[test]
+    fn spec_serialises_as_orca_expects() {
+        let mut spec = ApplicationSpec {
+            name: "Shop".into(),
+            email: "a@b.c".into(),
+            description: None,
+            cloud_providers: vec!["aws".into(), "titus".into()],
+            permissions: Some(Permissions {
+                read: vec!["r".into()],
+                write: vec![],
+                execute: vec!["x".into()],
+            }),
+            extra: Map::new(),
+        };
+        spec.extra.insert("description".into(), Value::Null);
+        let attributes = spec.to_attributes();
+        assert_eq!(attributes["name"], json!("shop"));
+        assert_eq!(attributes["cloudProviders"], json!("aws,titus"));
+        assert_eq!(
+            attributes["permissions"],
+            json!({"READ": ["r"], "WRITE": [], "EXECUTE": ["x"]})
+        );
+        assert_eq!(
+            attributes["description"],
+            Value::Null,
+            "extra passes a clearing null through"
+        );
+    }
+}

@@ -113,3 +113,25 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::parse_retry_after;
+    use proptest::prelude::*;
+    use std::time::{Duration, SystemTime};
+
+    proptest! {
+        #[test]
+        fn any_header_value_parses_without_panicking(value in "\\PC{0,64}") {
+            let _ = parse_retry_after(&value, SystemTime::now());
+        }
+
+        #[test]
+        fn delta_seconds_round_trip(seconds in 0u64..10_000_000) {
+            prop_assert_eq!(
+                parse_retry_after(&seconds.to_string(), SystemTime::now()),
+                Some(Duration::from_secs(seconds))
+            );
+        }
+    }
+}

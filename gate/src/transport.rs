@@ -479,3 +479,19 @@ fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn segments_round_trip_and_never_split_the_path(name in "\\PC{0,40}") {
+            let encoded = segment(&name);
+            prop_assert!(!encoded.contains('/') && !encoded.contains('?') && !encoded.contains('#'));
+            let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8();
+            prop_assert_eq!(decoded.map(|d| d.into_owned()).ok(), Some(name));
+        }
+    }
+}

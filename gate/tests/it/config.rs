@@ -91,3 +91,42 @@ fn debug_output_hides_credentials() {
         "{text}"
     );
 }
+
+/// The provider calls the client from tonic handlers on a multi-threaded runtime, so the
+/// client must be shareable and every call's future must be `Send`.
+#[test]
+fn client_and_futures_are_send_and_sync() {
+    fn shareable<T: Send + Sync + Clone + 'static>(_: &T) {}
+    fn send<F: std::future::Future + Send>(_: F) {}
+    let client = gate::Client::new(config()).expect("client");
+    shareable(&client);
+    let value = serde_json::json!({});
+    let spec = gate::ApplicationSpec::default();
+    let task = gate::TaskRef { id: "x".into() };
+    send(client.get_application("a"));
+    send(client.list_applications());
+    send(client.upsert_application(&spec));
+    send(client.create_application(&spec));
+    send(client.update_application(&spec));
+    send(client.delete_application("a"));
+    send(client.submit_task(&value));
+    send(client.wait_for_task(&task));
+    send(client.list_pipeline_configs("a"));
+    send(client.get_pipeline_config("a", "n"));
+    send(client.get_pipeline_config_by_id("a", "i"));
+    send(client.save_pipeline(&value, true));
+    send(client.update_pipeline("i", &value));
+    send(client.delete_pipeline("a", "n"));
+    send(client.pipeline_history("i", 1));
+    send(client.wait_until_visible("a", "i"));
+    send(client.list_canary_configs(None));
+    send(client.get_canary_config("i"));
+    send(client.create_canary_config(&value));
+    send(client.update_canary_config("i", &value));
+    send(client.delete_canary_config("i"));
+    send(client.trigger_pipeline("a", "n", &value));
+    send(client.get_execution("i"));
+    send(client.list_executions("a", None, &[]));
+    send(client.patch_stage("e", "s", &value));
+    send(client.cancel_execution("e", None));
+}
