@@ -1,0 +1,2 @@
+//! Benchmarks of the CLI (filled in below).
+fn main() {}
