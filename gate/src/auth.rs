@@ -1,5 +1,6 @@
-//! Authentication state: bearer header, Gate form login with the `SESSION` cookie
-//! (re-done when the session expires), or HTTP Basic when Gate has no form login.
+//! Authentication state: bearer header (plus a `SESSION` opened with it when Gate's OAuth
+//! filter insists on one), Gate form login with the `SESSION` cookie (re-done when the
+//! session expires), or HTTP Basic when Gate has no form login.
 
 use http::StatusCode;
 use http::header::{HeaderValue, LOCATION, SET_COOKIE};
@@ -78,9 +79,14 @@ impl Authenticator {
         })
     }
 
-    /// Whether this client logs in with username and password.
-    pub(crate) fn uses_login(&self) -> bool {
-        self.basic.is_some()
+    /// Whether this client may hold a `SESSION` cookie (username/password or bearer token).
+    pub(crate) fn uses_session(&self) -> bool {
+        self.basic.is_some() || self.bearer.is_some()
+    }
+
+    /// The `Authorization: Bearer …` value, in token mode.
+    pub(crate) fn bearer(&self) -> Option<&HeaderValue> {
+        self.bearer.as_ref()
     }
 
     /// The login state after making sure a login was tried.

@@ -56,7 +56,7 @@ impl Client {
             .timeout(config.request_timeout)
             .user_agent(config.user_agent.clone())
             .default_headers(extra_headers(&config.headers)?)
-            .cookie_store(auth.uses_login())
+            .cookie_store(auth.uses_session())
             .pool_max_idle_per_host(config.max_parallel_requests);
         if let Some(pem) = &config.ca_bundle_pem {
             let certs =

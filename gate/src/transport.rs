@@ -321,6 +321,15 @@ impl Inner {
                 self.auth.renew(self, login).await?;
                 continue;
             }
+            if let Attempt::Reply(reply) = &outcome
+                && is_unauthenticated(reply)
+                && !renewed_session
+                && let Some(bearer) = self.auth.bearer()
+            {
+                renewed_session = true;
+                self.open_bearer_session(bearer).await?;
+                continue;
+            }
             match self.judge(outcome, call.idempotency, attempt, &operation) {
                 Verdict::Done(result) => return result,
                 Verdict::Retry(wait) => self.pause(&operation, attempt, wait).await,
@@ -354,6 +363,24 @@ impl Inner {
                 Verdict::Retry(wait) => self.pause(operation, attempt, wait).await,
             }
             attempt += 1;
+        }
+    }
+
+    /// Gate deployments whose OAuth filter wants a session answer a bare bearer token with a
+    /// redirect to `/login`; like spin, call `GET /login` with the token once and keep the
+    /// `SESSION` cookie it sets (the cookie jar stores it).
+    async fn open_bearer_session(&self, bearer: &http::HeaderValue) -> Result<(), Error> {
+        tracing::debug!("gate wants a session; opening one with the bearer token");
+        let request = self
+            .http
+            .get(self.url("/login", &[]))
+            .header(http::header::AUTHORIZATION, bearer.clone());
+        match self.attempt(request, "GET", "/login", "/login", 0).await {
+            Attempt::Reply(_) => Ok(()),
+            outcome => match self.judge(outcome, Idempotency::Idempotent, u32::MAX, "GET /login") {
+                Verdict::Done(result) => result.map(drop),
+                Verdict::Retry(_) => Ok(()),
+            },
         }
     }
 

@@ -40,6 +40,39 @@ async fn bearer_token_is_sent() {
 }
 
 #[tokio::test]
+async fn bearer_token_opens_a_session_when_gate_wants_one() {
+    let gate = MockGate::start(MockAuth::BearerSession("oauth-tok".into())).await;
+    let client = with_auth(&gate, Auth::Token(Secret::new("oauth-tok")));
+    for _ in 0..3 {
+        client
+            .list_applications()
+            .await
+            .expect("authorized through the session");
+    }
+    assert_eq!(client.stats().count("GET /login"), 1);
+    assert_eq!(
+        client.stats().count("GET /applications"),
+        4,
+        "one redirected, three served"
+    );
+    let session = gate.state().sessions[0].clone();
+    let last = gate.state().seen.last().and_then(|r| r.cookie.clone());
+    assert_eq!(last, Some(format!("SESSION={session}")));
+
+    let wrong = with_auth(&gate, Auth::Token(Secret::new("expired")));
+    let error = wrong.list_applications().await.expect_err("rejected");
+    assert!(
+        matches!(error, Error::Unauthenticated { mode: "token", .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        wrong.stats().count("GET /login"),
+        1,
+        "the session is tried once"
+    );
+}
+
+#[tokio::test]
 async fn form_login_cookie_is_reused() {
     let gate = MockGate::start(form_login()).await;
     let client = with_auth(

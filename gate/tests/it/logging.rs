@@ -89,8 +89,8 @@ async fn no_secret_reaches_the_logs() {
     client.list_applications().await.expect("re-login");
     let session = gate.state().sessions.last().cloned().expect("a session");
 
-    // Bearer token, including a rejected one.
-    let bearer_gate = MockGate::start(MockAuth::Bearer("bearer-t0ken".into())).await;
+    // Bearer token that opens a session, including a rejected token.
+    let bearer_gate = MockGate::start(MockAuth::BearerSession("bearer-t0ken".into())).await;
     let mut config = bearer_gate.config();
     config.auth = Auth::Token(Secret::new("bearer-t0ken"));
     let client = gate::Client::new(config.clone()).expect("client");
@@ -99,6 +99,12 @@ async fn no_secret_reaches_the_logs() {
     let client = gate::Client::new(config).expect("client");
     let error = client.list_applications().await.expect_err("401");
     tracing::error!(error = %error, debug = ?error, "reported");
+    let bearer_session = bearer_gate
+        .state()
+        .sessions
+        .last()
+        .cloned()
+        .expect("a session");
 
     let logs = capture.text();
     assert!(

@@ -26,6 +26,9 @@ pub enum MockAuth {
     Bearer(String),
     /// Form login at `POST /login` gives a `SESSION` cookie; without one, 302 to `/login`.
     FormLogin { username: String, password: String },
+    /// OAuth-style: `GET /login` with `Authorization: Bearer <token>` opens a `SESSION`;
+    /// without a session cookie, 302 to `/login`.
+    BearerSession(String),
     /// No `/login` (404); HTTP Basic on every request, 401 otherwise.
     HttpBasicOnly { username: String, password: String },
 }
@@ -140,7 +143,7 @@ fn json_response(status: StatusCode, value: Value) -> Response {
 
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/login", post(login))
+        .route("/login", post(login).get(bearer_login))
         .route("/applications", get(list_applications))
         .route("/applications/{app}", get(get_application))
         .route(
@@ -231,7 +234,7 @@ async fn front_door(State(state): State<Shared>, request: Request, next: Next) -
             header_text(&headers, header::AUTHORIZATION).as_deref()
                 == Some(&format!("Bearer {token}"))
         }
-        MockAuth::FormLogin { .. } => {
+        MockAuth::FormLogin { .. } | MockAuth::BearerSession(_) => {
             path == "/login" || {
                 let cookies = header_text(&headers, header::COOKIE).unwrap_or_default();
                 let s = lock(&state);
@@ -278,6 +281,32 @@ async fn login(State(state): State<Shared>, body: String) -> Response {
             [(header::LOCATION, "http://localhost/login?error")],
         )
             .into_response();
+    }
+    let session = s.id("session");
+    s.sessions.push(session.clone());
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, "http://localhost/".to_owned()),
+            (
+                header::SET_COOKIE,
+                format!("SESSION={session}; Path=/; HttpOnly"),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+async fn bearer_login(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut s = lock(&state);
+    let MockAuth::BearerSession(token) = &s.auth else {
+        return gate_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request method 'GET' is not supported",
+        );
+    };
+    if header_text(&headers, header::AUTHORIZATION).as_deref() != Some(&format!("Bearer {token}")) {
+        return gate_error(StatusCode::UNAUTHORIZED, "Full authentication is required");
     }
     let session = s.id("session");
     s.sessions.push(session.clone());
