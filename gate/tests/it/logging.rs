@@ -118,6 +118,7 @@ async fn no_secret_reaches_the_logs() {
         "bearer-t0ken",
         "wrong-t0ken",
         session.as_str(),
+        bearer_session.as_str(),
     ] {
         assert!(
             !logs.contains(secret),
