@@ -380,6 +380,25 @@ fn below_shifted(x: &[f64], y: &[f64], mu: f64, inclusive: bool) -> u64 {
     total + (n - i) as u64 * j as u64
 }
 
+/// `sum_i #{j : y_j < x_i - mu}`, and whether some `y_j == x_i - mu` (one branch-free
+/// merge).
+fn below_shifted_with_ties(x: &[f64], y: &[f64], mu: f64) -> (u64, bool) {
+    let (n, m) = (x.len(), y.len());
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut total = 0u64;
+    let mut ties = 0usize;
+    while i < n && j < m {
+        let a = x[i] - mu;
+        let b = y[j];
+        let y_first = usize::from(b < a);
+        ties |= usize::from(b == a);
+        total += (j as u64) * (1 - y_first) as u64;
+        j += y_first;
+        i += 1 - y_first;
+    }
+    (total + (n - i) as u64 * j as u64, ties != 0)
+}
+
 /// Counts of pairwise differences `x_i - y_j` that are `<= v` and `< v`, compared as
 /// `y_j >= x_i - v` and `y_j > x_i - v`.
 #[cfg(test)]
@@ -397,10 +416,12 @@ fn probe(x: &[f64], y: &[f64], v: f64, brackets: &mut [Bracket]) {
     #[cfg(test)]
     SWEEPS.with(|c| c.set(c.get() + 1));
     let pairs = (x.len() as u64) * (y.len() as u64);
-    let le = pairs - below_shifted(x, y, v, false);
-    let needs_lt = brackets
-        .iter()
-        .any(|b| b.exact.is_none() && b.k <= le && v < b.hi);
+    let (below, ties) = below_shifted_with_ties(x, y, v);
+    let le = pairs - below;
+    let needs_lt = ties
+        && brackets
+            .iter()
+            .any(|b| b.exact.is_none() && b.k <= le && v < b.hi);
     let lt = if needs_lt {
         pairs - below_shifted(x, y, v, true)
     } else {
@@ -408,6 +429,11 @@ fn probe(x: &[f64], y: &[f64], v: f64, brackets: &mut [Bracket]) {
     };
     for b in brackets.iter_mut() {
         b.observe(v, le, lt);
+    }
+    #[cfg(test)]
+    if std::env::var_os("CANARY_TRACE_PROBES").is_some() {
+        let widths: Vec<u64> = brackets.iter().map(Bracket::width).collect();
+        eprintln!("probe v={v} le={le} needs_lt={needs_lt} widths={widths:?}");
     }
 }
 
@@ -503,19 +529,31 @@ fn select_pair_differences(
     // Seed the brackets from a small deterministic sample of pairs: its quantiles give
     // two probes per target that bracket it with high probability.
     let sample = sample_differences(x, y, 4096);
-    let mut probes = Vec::with_capacity(ranks.len() * 2);
+    let mut probes = Vec::with_capacity(ranks.len() + 2);
     if !sample.is_empty() {
         let s = sample.len() as f64;
-        let mut seeded: Vec<u64> = Vec::new();
-        for &k in ranks {
-            // Adjacent ranks (the two middle ones) share their probes.
-            if seeded.iter().any(|&r| r.abs_diff(k) <= enough) {
-                continue;
-            }
-            seeded.push(k);
+        let mut seeded: Vec<u64> = ranks.to_vec();
+        seeded.sort_unstable();
+        // Adjacent ranks (the two middle ones) share their probes.
+        seeded.dedup_by(|a, b| a.abs_diff(*b) <= enough);
+        let last = seeded.len().saturating_sub(1);
+        for (i, &k) in seeded.iter().enumerate() {
             let p = k as f64 / pairs as f64;
             let margin = 2.5 * (p * (1.0 - p) / s).sqrt() + 1.0 / s;
-            for q in [p - margin, p + margin] {
+            // One probe at each target's estimate, pushed outwards at the two ends, so
+            // the probes bracket every target with high probability.
+            let mut qs = vec![p];
+            if i == 0 {
+                qs[0] = p - margin;
+            }
+            if i == last {
+                qs.push(p + margin);
+                if i == 0 {
+                    qs.retain(|q| *q != p);
+                    qs.insert(0, p - margin);
+                }
+            }
+            for q in qs {
                 if q > 0.0 && q < 1.0 {
                     let idx = ((q * s) as usize).min(sample.len() - 1);
                     probes.push(sample[idx]);
@@ -532,6 +570,7 @@ fn select_pair_differences(
     // Refine the widest bracket by interpolating the count (regula falsi), falling
     // back to bisection when a step does not halve it.
     let mut last_width = vec![u64::MAX; brackets.len()];
+    let mut toggles = vec![false; brackets.len()];
     for _ in 0..200 {
         let Some((idx, b)) = brackets
             .iter()
@@ -545,13 +584,23 @@ fn select_pair_differences(
         let v = if b.lo.is_finite() {
             let (lo, hi) = (b.lo, b.hi);
             let width = b.width();
-            let interpolated = if width.saturating_mul(2) > last_width[idx] {
+            // Aim a little past the target, so an accurate interpolation lands on the
+            // far side and closes the bracket to about `enough / 4`.
+            let overshoot = (enough / 4) as f64;
+            // Overshoot towards the far end: that end is the one to pull in.
+            let side = if (b.k - b.count_lo) < (b.count_hi - b.k) {
+                1.0
+            } else {
+                -1.0
+            };
+            let interpolated = if width.saturating_mul(2) > last_width[idx] && toggles[idx] {
                 lo + (hi - lo) / 2.0
             } else {
-                let target = b.k as f64 - 0.5;
+                let target = b.k as f64 - 0.5 + side * overshoot;
                 let frac = (target - b.count_lo as f64) / (b.count_hi - b.count_lo) as f64;
-                lo + (hi - lo) * frac
+                lo + (hi - lo) * frac.clamp(0.0, 1.0)
             };
+            toggles[idx] = !toggles[idx];
             last_width[idx] = width;
             let v = if interpolated > lo && interpolated < hi {
                 interpolated

@@ -44,7 +44,7 @@ pub fn sort(values: &mut [f64]) {
     let mut scratch = vec![0u64; n];
     for (pass, count) in counts.iter_mut().enumerate() {
         // A digit shared by every key does not reorder anything.
-        if count.iter().any(|&c| c == n) {
+        if count.contains(&n) {
             continue;
         }
         let mut offset = 0;
