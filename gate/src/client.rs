@@ -11,8 +11,9 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::auth::Authenticator;
 use crate::rate_limit::RateLimiter;
+use crate::request::{Call, Reply};
 use crate::stats::{RequestStats, StatsRecorder};
-use crate::transport::{Call, Reply, innermost};
+use crate::transport::innermost;
 use crate::{Auth, Config, Error};
 
 /// Longest connect phase; an unreachable Gate fails fast even with a long request timeout.

@@ -23,6 +23,7 @@ mod config;
 mod error;
 mod model;
 mod rate_limit;
+mod request;
 mod retry;
 mod secret;
 mod stats;

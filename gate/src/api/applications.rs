@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::transport::{Call, optional, segment};
+use crate::request::{Call, optional, segment};
 use crate::{Application, ApplicationSpec, Client, Error, TaskOutcome};
 
 impl Client {

@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::Value;
 
-use crate::transport::{Call, Idempotency, optional, segment};
+use crate::request::{Call, Idempotency, optional, segment};
 use crate::{Client, Error};
 
 impl Client {
@@ -68,7 +68,7 @@ impl Client {
     }
 }
 
-fn canary_config_id(reply: crate::transport::Reply) -> Result<String, Error> {
+fn canary_config_id(reply: crate::request::Reply) -> Result<String, Error> {
     let body: Value = reply.json()?;
     body.get("canaryConfigId")
         .and_then(Value::as_str)

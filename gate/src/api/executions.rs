@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::Value;
 
-use crate::transport::{Call, Idempotency, segment};
+use crate::request::{Call, Idempotency, segment};
 use crate::{Client, Error, ExecutionStatus};
 
 impl Client {

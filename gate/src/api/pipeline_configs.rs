@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::transport::{Call, Idempotency, optional, segment};
+use crate::request::{Call, Idempotency, optional, segment};
 use crate::{Client, Error};
 
 /// First pause while waiting for a saved pipeline to become visible.

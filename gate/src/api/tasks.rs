@@ -7,7 +7,7 @@ use http::Method;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::transport::{Call, Idempotency, segment};
+use crate::request::{Call, Idempotency, segment};
 use crate::{Client, Error, ExecutionStatus, Task, TaskOutcome, TaskRef};
 
 /// First pause between task polls.
