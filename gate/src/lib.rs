@@ -10,11 +10,22 @@
 //! - [`Error`]: every failure, with messages that say what to do.
 //!
 //! # Retries
-//! Connection failures (nothing reached Gate) and 429 (honouring `Retry-After`) are retried
-//! for every call. 502, 503 and 504 are retried only for idempotent calls: all GET, PUT and
-//! DELETE calls, and `save_pipeline` when the pipeline carries an `id` (create-or-replace).
+//! Refused connections (nothing reached Gate) and 429 (honouring `Retry-After`, up to
+//! 120 s) are retried for every call. 502, 503 and 504, and connections that break after
+//! sending, are retried only for idempotent calls: all GET, PUT and DELETE calls, the form
+//! login, and `save_pipeline` when the pipeline carries an `id` (create-or-replace).
 //! `submit_task`, `trigger_pipeline`, `create_canary_config`, `patch_stage` and id-less
-//! pipeline saves are not. Waits use exponential backoff with full jitter.
+//! pipeline saves are not. TLS failures, connect timeouts (at most 5 s) and request
+//! timeouts are not retried. Waits use exponential backoff with full jitter
+//! (ceiling 200 ms doubling to 10 s), at most `max_retries` times.
+//!
+//! # Authentication
+//! Bearer tokens go in `Authorization`; when Gate answers with a redirect to `/login`
+//! (an OAuth deployment that wants a session) the client calls `GET /login` with the token
+//! once and keeps the `SESSION` cookie. Username/password log in through Gate's form
+//! `POST /login` and keep `SESSION` (logging in again when it expires), or send HTTP Basic
+//! on every request when Gate has no form login. A client certificate is presented in the
+//! TLS handshake. Nothing secret is ever logged.
 
 mod api;
 mod auth;

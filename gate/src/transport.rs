@@ -26,7 +26,7 @@ pub(crate) fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
 enum Attempt {
     Reply(Reply),
     /// The connection could not be opened: nothing reached Gate. `permanent` when retrying
-    /// cannot help (the TLS handshake failed, e.g. an untrusted certificate).
+    /// cannot help (an untrusted certificate, a connect timeout).
     ConnectFailed {
         source: reqwest::Error,
         permanent: bool,
@@ -154,7 +154,9 @@ impl Inner {
                 let reason = innermost(&error);
                 tracing::debug!(method, path, elapsed_ms, attempt, request_id, error = %reason, "gate request failed");
                 if error.is_connect() {
-                    let permanent = is_tls_failure(&error);
+                    // Refused connections are retried (Gate may be starting); a TLS failure
+                    // or a connect timeout (a black-holed address) would only fail again.
+                    let permanent = is_tls_failure(&error) || error.is_timeout();
                     Attempt::ConnectFailed {
                         source: error,
                         permanent,
