@@ -248,9 +248,8 @@ pub(crate) fn shifted_statistic(x: &[f64], y: &[f64], mu: f64) -> Shifted {
 /// [`shifted_statistic`] without a merge when no `x_i - mu` equals a `y_j`: then the
 /// ties are the within-sample ones, `within` (two branch-free counts).
 fn fast_shifted_statistic(x: &[f64], y: &[f64], mu: f64, within: f64) -> Shifted {
-    let below = below_shifted(x, y, mu, false);
-    let below_or_equal = below_shifted(x, y, mu, true);
-    if below == below_or_equal {
+    let (below, ties) = below_shifted_with_ties(x, y, mu);
+    if !ties {
         Shifted {
             w: below as f64,
             tie_sum: within,
@@ -409,31 +408,69 @@ fn count_pairs(x: &[f64], y: &[f64], v: f64) -> (u64, u64) {
     (le, lt)
 }
 
-/// Counts the differences `<= v` and updates every bracket. The count `< v` is only
-/// needed to recognise `v` as an exact order statistic, so it is taken only when some
-/// bracket's rank is at or below the first count.
-fn probe(x: &[f64], y: &[f64], v: f64, brackets: &mut [Bracket]) {
-    #[cfg(test)]
-    SWEEPS.with(|c| c.set(c.get() + 1));
-    let pairs = (x.len() as u64) * (y.len() as u64);
-    let (below, ties) = below_shifted_with_ties(x, y, v);
-    let le = pairs - below;
-    let needs_lt = ties
-        && brackets
-            .iter()
-            .any(|b| b.exact.is_none() && b.k <= le && v < b.hi);
-    let lt = if needs_lt {
-        pairs - below_shifted(x, y, v, true)
-    } else {
-        le
-    };
-    for b in brackets.iter_mut() {
-        b.observe(v, le, lt);
+/// Most probes counted in one pass.
+const LANES: usize = 8;
+
+/// [`below_shifted_with_ties`] for several shifts at once: the merges are independent,
+/// so interleaving them lets the CPU overlap their dependency chains.
+fn below_shifted_many(x: &[f64], y: &[f64], mus: &[f64]) -> ([u64; LANES], [bool; LANES]) {
+    let (n, m) = (x.len(), y.len());
+    let lanes = mus.len().min(LANES);
+    let mut i = [0usize; LANES];
+    let mut j = [0usize; LANES];
+    let mut total = [0u64; LANES];
+    let mut ties = [0usize; LANES];
+    for _ in 0..(n + m) {
+        for l in 0..lanes {
+            let (ii, jj) = (i[l], j[l]);
+            let (Some(&xv), Some(&b)) = (x.get(ii), y.get(jj)) else {
+                continue;
+            };
+            let a = xv - mus[l];
+            let y_first = usize::from(b < a);
+            ties[l] |= usize::from(b == a);
+            total[l] += (jj as u64) * (1 - y_first) as u64;
+            j[l] = jj + y_first;
+            i[l] = ii + 1 - y_first;
+        }
     }
-    #[cfg(test)]
-    if std::env::var_os("CANARY_TRACE_PROBES").is_some() {
-        let widths: Vec<u64> = brackets.iter().map(Bracket::width).collect();
-        eprintln!("probe v={v} le={le} needs_lt={needs_lt} widths={widths:?}");
+    let mut flags = [false; LANES];
+    for l in 0..lanes {
+        total[l] += (n - i[l]) as u64 * j[l] as u64;
+        flags[l] = ties[l] != 0;
+    }
+    (total, flags)
+}
+
+/// Counts the differences `<= v` for each probe and updates every bracket. The count
+/// `< v` is only needed to recognise `v` as an exact order statistic, so it is taken
+/// only when some `y_j` equals some `x_i - v` and a bracket could be resolved by it.
+fn probe_many(x: &[f64], y: &[f64], probes: &[f64], brackets: &mut [Bracket]) {
+    let pairs = (x.len() as u64) * (y.len() as u64);
+    for chunk in probes.chunks(LANES) {
+        #[cfg(test)]
+        SWEEPS.with(|c| c.set(c.get() + 1));
+        let (below, ties) = below_shifted_many(x, y, chunk);
+        for (l, &v) in chunk.iter().enumerate() {
+            let le = pairs - below[l];
+            let needs_lt = ties[l]
+                && brackets
+                    .iter()
+                    .any(|b| b.exact.is_none() && b.k <= le && v < b.hi);
+            let lt = if needs_lt {
+                pairs - below_shifted(x, y, v, true)
+            } else {
+                le
+            };
+            for b in brackets.iter_mut() {
+                b.observe(v, le, lt);
+            }
+        }
+        #[cfg(test)]
+        if std::env::var_os("CANARY_TRACE_PROBES").is_some() {
+            let widths: Vec<u64> = brackets.iter().map(Bracket::width).collect();
+            eprintln!("probes {chunk:?} widths={widths:?}");
+        }
     }
 }
 
@@ -563,65 +600,61 @@ fn select_pair_differences(
     }
     probes.sort_unstable_by(f64::total_cmp);
     probes.dedup();
-    for v in probes {
-        probe(x, y, v, &mut brackets);
-    }
+    probe_many(x, y, &probes, &mut brackets);
 
-    // Refine the widest bracket by interpolating the count (regula falsi), falling
-    // back to bisection when a step does not halve it.
+    // Refine every open bracket per round with two interpolated probes aimed a little
+    // either side of the target, so that accurate interpolations close it at once;
+    // a bracket that did not halve since the last round is bisected instead.
+    let overshoot = (enough / 4) as f64;
     let mut last_width = vec![u64::MAX; brackets.len()];
-    let mut toggles = vec![false; brackets.len()];
-    for _ in 0..200 {
-        let Some((idx, b)) = brackets
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.width() > enough)
-            .max_by_key(|(_, b)| b.width())
-            .map(|(i, b)| (i, *b))
-        else {
-            break;
-        };
-        let v = if b.lo.is_finite() {
-            let (lo, hi) = (b.lo, b.hi);
+    for _ in 0..100 {
+        probes.clear();
+        let mut planned: Vec<(f64, f64, u64)> = Vec::new();
+        for (idx, b) in brackets.iter_mut().enumerate() {
             let width = b.width();
-            // Aim a little past the target, so an accurate interpolation lands on the
-            // far side and closes the bracket to about `enough / 4`.
-            let overshoot = (enough / 4) as f64;
-            // Overshoot towards the far end: that end is the one to pull in.
-            let side = if (b.k - b.count_lo) < (b.count_hi - b.k) {
-                1.0
-            } else {
-                -1.0
-            };
-            let interpolated = if width.saturating_mul(2) > last_width[idx] && toggles[idx] {
-                lo + (hi - lo) / 2.0
-            } else {
-                let target = b.k as f64 - 0.5 + side * overshoot;
-                let frac = (target - b.count_lo as f64) / (b.count_hi - b.count_lo) as f64;
-                lo + (hi - lo) * frac.clamp(0.0, 1.0)
-            };
-            toggles[idx] = !toggles[idx];
-            last_width[idx] = width;
-            let v = if interpolated > lo && interpolated < hi {
-                interpolated
-            } else {
-                lo + (hi - lo) / 2.0
-            };
-            if !(v > lo && v < hi) {
-                // No float strictly inside (lo, hi): the remaining candidates all sit
-                // within rounding of `hi`; any of them is the answer.
-                if let Some(br) = brackets.get_mut(idx) {
-                    br.exact = Some(pair_in_window(x, y, lo, hi).unwrap_or(hi));
-                }
+            let shared = planned
+                .iter()
+                .any(|&(lo, hi, k)| lo == b.lo && hi == b.hi && k.abs_diff(b.k) <= enough);
+            if width <= enough || shared {
+                // Adjacent ranks (the two middle ones) share a bracket; one plan serves both.
                 continue;
             }
-            v
-        } else {
-            // Every difference is >= mu_min, so probing it either resolves the rank or
-            // gives a finite lower end.
-            mu_min
-        };
-        probe(x, y, v, &mut brackets);
+            planned.push((b.lo, b.hi, b.k));
+            if !b.lo.is_finite() {
+                // Every difference is >= mu_min: probing it resolves the rank or gives
+                // a finite lower end.
+                probes.push(mu_min);
+                continue;
+            }
+            let (lo, hi) = (b.lo, b.hi);
+            let mid = lo + (hi - lo) / 2.0;
+            if !(mid > lo && mid < hi) {
+                // No float strictly inside (lo, hi): the remaining candidates all sit
+                // within rounding of `hi`; any of them is the answer.
+                b.exact = Some(pair_in_window(x, y, lo, hi).unwrap_or(hi));
+                continue;
+            }
+            let span = (b.count_hi - b.count_lo) as f64;
+            let at = |rank: f64| {
+                let frac = ((rank - b.count_lo as f64) / span).clamp(0.0, 1.0);
+                let v = lo + (hi - lo) * frac;
+                if v > lo && v < hi { v } else { mid }
+            };
+            if width.saturating_mul(2) > last_width[idx] {
+                probes.push(mid);
+                probes.push(at(b.k as f64 - 0.5));
+            } else {
+                probes.push(at(b.k as f64 - 0.5 - overshoot));
+                probes.push(at(b.k as f64 - 0.5 + overshoot));
+            }
+            last_width[idx] = width;
+        }
+        if probes.is_empty() {
+            break;
+        }
+        probes.sort_unstable_by(f64::total_cmp);
+        probes.dedup();
+        probe_many(x, y, &probes, &mut brackets);
     }
 
     let mut out = Vec::with_capacity(brackets.len());
