@@ -17,6 +17,8 @@ use crate::transport::innermost;
 use crate::{Auth, Config, Error};
 
 /// Longest connect phase; an unreachable Gate fails fast even with a long request timeout.
+/// The connect phase also gets at most half the request timeout, so a connection that
+/// cannot be opened reports as `Unreachable` rather than as a request timeout.
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(5);
 
 /// An async Gate client. Cheap to clone: clones share connections, limits, session and cache.
@@ -53,7 +55,7 @@ impl Client {
         let auth = Authenticator::new(&config.auth)?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.request_timeout.min(CONNECT_TIMEOUT_MAX))
+            .connect_timeout((config.request_timeout / 2).min(CONNECT_TIMEOUT_MAX))
             .timeout(config.request_timeout)
             .user_agent(config.user_agent.clone())
             .default_headers(extra_headers(&config.headers)?)

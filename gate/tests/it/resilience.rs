@@ -207,6 +207,49 @@ async fn unreachable_endpoint_fails_quickly_and_clearly() {
 }
 
 #[tokio::test]
+async fn connect_timeout_is_not_retried() {
+    // A listener that never accepts, with its backlog filled: further SYNs are dropped,
+    // so connecting hangs like a black-holed address (all on loopback).
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = socket.listen(1).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        let connect = tokio::net::TcpStream::connect(addr);
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(200), connect).await {
+            fillers.push(stream);
+        }
+    }
+    let mut config = gate::Config::new(url::Url::parse(&format!("http://{addr}")).expect("url"));
+    config.request_timeout = Duration::from_millis(500);
+    let client = gate::Client::new(config).expect("client");
+    let started = Instant::now();
+    let error = client
+        .list_applications()
+        .await
+        .expect_err("cannot connect");
+    match &error {
+        Error::Unreachable { reason, .. } => {
+            assert!(
+                reason.contains("timed out") || reason.contains("deadline"),
+                "{reason}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(client.stats().count("GET /applications"), 1, "not retried");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(listener);
+}
+
+#[tokio::test]
 async fn rate_limiter_spaces_requests() {
     let gate = MockGate::start(MockAuth::Open).await;
     let mut config = gate.config();
