@@ -75,7 +75,8 @@ pub struct Config {
     pub insecure: bool,
     /// Extra headers sent on every request (values are treated as sensitive).
     pub headers: Vec<(String, String)>,
-    /// Bound for one HTTP request, from connect to the last body byte.
+    /// Bound for one HTTP request, from connect to the last body byte. Connecting gets at
+    /// most half of it and never more than 5 s.
     pub request_timeout: Duration,
     /// Retries after the first attempt (connection errors, 502/503/504 on idempotent calls, 429).
     pub max_retries: u32,
