@@ -9,6 +9,7 @@ pub mod evaluate_variables;
 pub mod execution_window;
 pub mod infrastructure;
 pub mod jenkins;
+pub mod kayenta_canary;
 pub mod manual_judgment;
 pub mod pipeline;
 pub mod wait;

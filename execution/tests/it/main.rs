@@ -1,5 +1,6 @@
 //! Integration tests for the execution core: one binary, a manual clock, local HTTP servers.
 
+mod canary;
 mod corpus_expressions;
 mod flow;
 mod http_stages;
