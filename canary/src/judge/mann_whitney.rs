@@ -555,9 +555,11 @@ fn select_pair_differences(
         .iter()
         .map(|&k| Bracket {
             k,
+            // Open ends: `mu_max` computed as a difference need not pass the membership
+            // rule for the largest pair itself, so only infinity is safe here.
             lo: f64::NEG_INFINITY,
             count_lo: 0,
-            hi: mu_max,
+            hi: f64::INFINITY,
             count_hi: pairs,
             exact: None,
         })
@@ -605,7 +607,7 @@ fn select_pair_differences(
     // Refine every open bracket per round with two interpolated probes aimed a little
     // either side of the target, so that accurate interpolations close it at once;
     // a bracket that did not halve since the last round is bisected instead.
-    let overshoot = (enough / 4) as f64;
+    let overshoot = (enough / 10) as f64;
     let mut last_width = vec![u64::MAX; brackets.len()];
     for _ in 0..100 {
         probes.clear();
@@ -626,12 +628,19 @@ fn select_pair_differences(
                 probes.push(mu_min);
                 continue;
             }
-            let (lo, hi) = (b.lo, b.hi);
+            let (lo, hi) = (
+                b.lo,
+                if b.hi.is_finite() {
+                    b.hi
+                } else {
+                    mu_max.max(b.lo)
+                },
+            );
             let mid = lo + (hi - lo) / 2.0;
             if !(mid > lo && mid < hi) {
                 // No float strictly inside (lo, hi): the remaining candidates all sit
                 // within rounding of `hi`; any of them is the answer.
-                b.exact = Some(pair_in_window(x, y, lo, hi).unwrap_or(hi));
+                b.exact = Some(pair_in_window(x, y, lo, b.hi).unwrap_or(hi));
                 continue;
             }
             let span = (b.count_hi - b.count_lo) as f64;
@@ -722,7 +731,7 @@ fn sample_differences(x: &[f64], y: &[f64], size: usize) -> Vec<f64> {
             out.push(a - b);
         }
     }
-    out.sort_unstable_by(f64::total_cmp);
+    super::sort::sort(&mut out);
     out
 }
 
@@ -799,6 +808,43 @@ mod tests {
         let sweeps = SWEEPS.with(std::cell::Cell::get);
         let candidates = CANDIDATES.with(std::cell::Cell::get);
         eprintln!("{r:?} sweeps={sweeps} candidates={candidates}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// The order-statistic search against sorting all differences, with and
+        /// without ties, on samples large enough to exercise the probing.
+        #[test]
+        fn selection_matches_sorting(
+            x in proptest::collection::vec(-50i32..50, 70..160),
+            y in proptest::collection::vec(-50i32..50, 70..160),
+            scale in proptest::sample::select(vec![0.5, 1.0, 0.37, 1e-3]),
+            jitter in proptest::bool::ANY,
+        ) {
+            let spread = |v: &[i32], salt: f64| -> Vec<f64> {
+                let mut out: Vec<f64> = v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &a)| f64::from(a) * scale + if jitter { (i as f64 * salt).sin() * 1e-3 } else { 0.0 })
+                    .collect();
+                out.sort_unstable_by(f64::total_cmp);
+                out
+            };
+            let (xs, ys) = (spread(&x, 0.7), spread(&y, 1.3));
+            let pairs = (xs.len() * ys.len()) as u64;
+            let ranks = [1, pairs / 100 + 1, pairs / 2, pairs / 2 + 1, pairs - pairs / 50, pairs];
+            let got = select_pair_differences(&xs, &ys, &ranks, xs[0] - ys[ys.len() - 1], xs[xs.len() - 1] - ys[0]);
+            // Pair membership is decided as `y_j >= x_i - v`, which can disagree with the
+            // rounded `x_i - y_j <= v` by an ulp; the values then differ by about that.
+            let magnitude = xs[xs.len() - 1].abs().max(xs[0].abs()) + ys[ys.len() - 1].abs().max(ys[0].abs());
+            for (k, v) in ranks.iter().zip(got) {
+                let expected = kth(&xs, &ys, *k as usize);
+                proptest::prop_assert!(
+                    (v - expected).abs() <= 4.0 * f64::EPSILON * magnitude,
+                    "rank {}: {} vs {}", k, v, expected
+                );
+            }
+        }
     }
 
     #[test]
