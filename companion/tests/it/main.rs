@@ -1,1 +1,6 @@
-//! spinhcl process-level tests (being written).
+//! Process-level tests of `spinhcl server`: the real binary as a child process.
+
+mod durability;
+mod hostile;
+mod server_cli;
+mod support;
