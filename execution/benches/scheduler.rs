@@ -2,7 +2,8 @@
 //! evaluateVariables, with two joins) started together, driven by `Executor::step` with every
 //! batch of changes written to a file and fsync'd once (group commit).
 //!
-//! Prints stage transitions per second, the p50/p99 delay from a stage's last parent finishing
+//! The creation of the 1,000 executions is committed first, as the trigger API would before
+//! answering 202. Prints stage transitions per second, the p50/p99 delay from a stage's last parent finishing
 //! (the start of the step that ended it) to the stage starting durably (the end of the commit of
 //! the step that started it), and the raw write+fsync rate of the disk for comparison.
 
@@ -90,6 +91,17 @@ fn run(batch: usize, path: &std::path::Path) {
             return;
         }
     }
+    // The trigger API persists the new executions before answering 202: one commit for all.
+    let mut creation = String::new();
+    for change in &executor.take_changes() {
+        creation.push_str(&stage_line(change));
+        creation.push('\n');
+    }
+    if file.write_all(creation.as_bytes()).is_err() || file.sync_data().is_err() {
+        println!("write failed");
+        return;
+    }
+    let created_in = began.elapsed();
     let mut step_begin: Vec<Instant> = Vec::new();
     let mut step_committed: Vec<Instant> = Vec::new();
     let mut stages: HashMap<String, Seen> = HashMap::new();
@@ -104,7 +116,6 @@ fn run(batch: usize, path: &std::path::Path) {
             buffer.push_str(&stage_line(change));
             buffer.push('\n');
             let list: Vec<(&str, &execution::StageExecution)> = match change {
-                Change::Created(e) => e.stages.iter().map(|s| (e.id.as_str(), s)).collect(),
                 Change::Stage {
                     execution_id,
                     stage,
@@ -174,9 +185,10 @@ fn run(batch: usize, path: &std::path::Path) {
             .unwrap_or(0.0)
     };
     println!(
-        "batch {batch:>4}: {done}/{EXECUTIONS} succeeded, {transitions} stage transitions in {:.3} s = {:.0} transitions/s, {} steps (= fsyncs), {:.1} MB written; parent-end → child-start delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        elapsed.as_secs_f64(),
-        transitions as f64 / elapsed.as_secs_f64(),
+        "batch {batch:>4}: created {EXECUTIONS} in {:.0} ms (one commit); then {done}/{EXECUTIONS} succeeded, {transitions} stage transitions in {:.3} s = {:.0} transitions/s, {} steps (= fsyncs), {:.1} MB written; parent-end → child-start delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        created_in.as_secs_f64() * 1000.0,
+        (elapsed - created_in).as_secs_f64(),
+        transitions as f64 / (elapsed - created_in).as_secs_f64(),
         step_begin.len(),
         bytes as f64 / 1e6,
         pct(0.5),

@@ -597,6 +597,20 @@ impl Executor {
         if execution.status != ExecutionStatus::NotStarted || execution.canceled {
             return false;
         }
+        if execution
+            .start_time_expiry
+            .is_some_and(|expiry| now > expiry)
+        {
+            if let Some(mut expired) = self.executions.remove(id) {
+                expired.canceled = true;
+                expired.canceled_by = Some("spinnaker".to_owned());
+                expired.cancellation_reason =
+                    Some("Could not begin execution before its start time expiry".to_owned());
+                self.finish_not_started(&mut expired, now);
+                self.executions.insert(id.to_owned(), expired);
+            }
+            return false;
+        }
         if self.should_queue(execution) {
             if let Some(config) = execution.pipeline_config_id.clone() {
                 let list = self.waiting.entry(config).or_default();
@@ -774,7 +788,7 @@ impl Executor {
             self.skip_stage(execution, index, now);
             return;
         }
-        if contains_expression(&Value::Object(stage.context.clone())) {
+        if stage.context.values().any(contains_expression) {
             let scope = Scope::new(execution, stage);
             let evaluated = evaluate_context(
                 self.expressions.as_ref(),
@@ -913,7 +927,7 @@ impl Executor {
                 );
                 return true;
             }
-            let context = if contains_expression(&Value::Object(stage.context.clone())) {
+            let context = if stage.context.values().any(contains_expression) {
                 let scope = Scope::new(execution, stage);
                 Cow::Owned(
                     evaluate_context(
@@ -1065,7 +1079,7 @@ impl Executor {
                 return Flow::StageDone;
             }
             _ => {
-                let after = result.retry_after_ms.unwrap_or(1_000);
+                let after = result.retry_after_ms.unwrap_or(1_000).max(1);
                 self.schedule(&execution_id, &stage_id, now.saturating_add(after));
                 Flow::Waiting
             }
@@ -1365,4 +1379,15 @@ fn timed_out(
     };
     (now - start - paused_since(start) > limit)
         .then(|| format!("Task '{}' timed out after {limit} ms", task.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Executor;
+
+    #[test]
+    fn the_executor_can_move_to_a_tokio_task() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Executor>();
+    }
 }

@@ -130,10 +130,10 @@ impl TaskResult {
         Self::with_status(ExecutionStatus::Succeeded)
     }
 
-    /// RUNNING, to be run again after `retry_after_ms`.
+    /// RUNNING, to be run again after `retry_after_ms` (at least 1 ms).
     pub fn running(retry_after_ms: i64) -> Self {
         let mut result = Self::with_status(ExecutionStatus::Running);
-        result.retry_after_ms = Some(retry_after_ms.max(0));
+        result.retry_after_ms = Some(retry_after_ms.max(1));
         result
     }
 

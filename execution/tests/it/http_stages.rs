@@ -384,3 +384,47 @@ async fn jenkins_missing_job_master_and_cancel() {
         "the token never prints"
     );
 }
+
+#[tokio::test]
+async fn a_polling_webhook_goes_on_after_a_restart() {
+    let (base, seen) = webhook_server().await;
+    let mut h = harness();
+    let stage = webhook_stage(
+        &format!("{base}/deploy"),
+        json!({"waitForCompletion": true,
+        "statusUrlResolution": "locationHeader", "statusJsonPath": "$.job.state", "successStatuses": "DONE"}),
+    );
+    let id = h.run(pipeline(json!([stage]))).await;
+    assert_eq!(h.status(&id), Running);
+    assert_eq!(seen.polls.load(Ordering::SeqCst), 1);
+
+    let mut fresh = harness();
+    fresh.clock.set(h.now() + 30_000);
+    let snapshot: Vec<String> = h
+        .store
+        .executions()
+        .map(|e| serde_json::to_string(e).expect("json"))
+        .collect();
+    drop(h);
+    for text in snapshot {
+        let execution: execution::Execution = serde_json::from_str(&text).expect("parses");
+        execution::Store::commit(
+            &mut fresh.store,
+            &[execution::Change::Created(Box::new(execution.clone()))],
+        )
+        .expect("seed");
+        fresh.executor.load(execution, fresh.now());
+    }
+    fresh.settle().await;
+    assert_eq!(
+        fresh.status(&id),
+        Succeeded,
+        "the monitor polled again and saw DONE"
+    );
+    assert_eq!(seen.polls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        seen.bodies.lock().expect("lock").len(),
+        1,
+        "the webhook itself was not called again"
+    );
+}
