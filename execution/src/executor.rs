@@ -39,6 +39,13 @@ pub const SUPERSEDED_REASON: &str = "This execution was queued but then canceled
 pub trait PipelineConfigs: Send + Sync {
     /// The pipeline config with this id.
     fn pipeline_config(&self, id: &str) -> Option<Value>;
+
+    /// A persisted execution the executor does not hold (after a restart, a `pipeline` stage's
+    /// child that had already finished). The default knows none.
+    fn stored_execution(&self, id: &str) -> Option<Execution> {
+        let _ = id;
+        None
+    }
 }
 
 impl PipelineConfigs for HashMap<String, Value> {
@@ -191,12 +198,20 @@ impl Executor {
     }
 
     /// Drops a completed execution from memory (after the engine deleted or archived it).
+    ///
+    /// A completed child is kept while the parent that monitors it still runs (the parent's
+    /// `pipeline` stage reads its status and outputs); `None` then, as for running executions.
     pub fn evict(&mut self, id: &str) -> Option<Execution> {
-        if self
-            .executions
-            .get(id)
-            .is_some_and(|e| e.status.is_complete())
-        {
+        let evictable = self.executions.get(id).is_some_and(|e| {
+            e.status.is_complete()
+                && e.trigger
+                    .get("parentExecution")
+                    .and_then(|p| p.get("id"))
+                    .and_then(Value::as_str)
+                    .and_then(|parent| self.executions.get(parent))
+                    .is_none_or(|parent| parent.status.is_complete())
+        });
+        if evictable {
             self.executions.remove(id)
         } else {
             None
@@ -254,7 +269,20 @@ impl Executor {
         let status = execution.status;
         let created_at = execution.build_time;
         let config = execution.pipeline_config_id.clone();
+        let children: Vec<String> = execution
+            .stages
+            .iter()
+            .filter(|s| s.stage_type == "pipeline" && !s.status.is_complete())
+            .filter_map(|s| s.context.get("executionId").and_then(Value::as_str))
+            .filter(|child| !self.executions.contains_key(*child))
+            .map(str::to_owned)
+            .collect();
         self.executions.insert(id.clone(), execution);
+        for child in children {
+            if let Some(stored) = self.configs.stored_execution(&child) {
+                self.load(stored, now);
+            }
+        }
         match status {
             ExecutionStatus::Running => self.mark_dirty(&id),
             ExecutionStatus::NotStarted => match config {

@@ -3,6 +3,11 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 
+/// The header carrying `sha256=<hex>`.
+pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
+/// GitHub's older header carrying `sha1=<hex>`.
+pub const LEGACY_SIGNATURE_HEADER: &str = "X-Hub-Signature";
+
 /// Why a signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -2,7 +2,7 @@
 
 use crate::support::{Harness, judgment, pipeline, wait};
 use execution::ExecutionStatus::*;
-use execution::StageRegistry;
+use execution::{StageRegistry, Store};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -251,4 +251,77 @@ async fn execution_json_has_orcas_shape() {
     assert_eq!(stage["tasks"][0]["status"], json!("RUNNING"));
     let back: execution::Execution = serde_json::from_value(json).expect("round trip");
     assert_eq!(&back, h.execution(&id));
+}
+
+struct Stored {
+    configs: HashMap<String, serde_json::Value>,
+    executions: HashMap<String, execution::Execution>,
+}
+
+impl execution::PipelineConfigs for Stored {
+    fn pipeline_config(&self, id: &str) -> Option<serde_json::Value> {
+        self.configs.get(id).cloned()
+    }
+
+    fn stored_execution(&self, id: &str) -> Option<execution::Execution> {
+        self.executions.get(id).cloned()
+    }
+}
+
+#[tokio::test]
+async fn a_child_that_finished_before_a_restart_is_read_from_storage() {
+    let child = json!({"id": "child-4", "application": "app", "name": "child",
+        "stages": [{"refId": "1", "name": "Vars", "type": "evaluateVariables", "variables": [{"key": "built", "value": "yes"}]},
+                   judgment("2", "Child approve", &["1"])]});
+    let mut configs = HashMap::new();
+    configs.insert("child-4".to_owned(), child);
+    let mut h = Harness::with(StageRegistry::local(), configs.clone());
+    let id = h
+        .run(pipeline(
+            json!([{"refId": "1", "name": "Run child", "type": "pipeline", "pipeline": "child-4"}]),
+        ))
+        .await;
+    let child_id = h.stage(&id, "Run child").context["executionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // The parent as persisted while the child still ran; the child as persisted once it finished.
+    let parent_then = h.execution(&id).clone();
+    h.judge(&child_id, "Child approve", "continue", None).await;
+
+    let child_done = h.execution(&child_id).clone();
+    assert_eq!(child_done.status, Succeeded);
+    assert_eq!(h.status(&id), Succeeded);
+
+    let mut executions = HashMap::new();
+    executions.insert(child_id.clone(), child_done);
+    let source = std::sync::Arc::new(Stored {
+        configs,
+        executions,
+    });
+    let mut fresh = Harness::with_source(StageRegistry::local(), source);
+    fresh.clock.set(h.now());
+    fresh
+        .store
+        .commit(&[execution::Change::Created(Box::new(parent_then.clone()))])
+        .expect("seed");
+    fresh.executor.load(parent_then, fresh.now());
+    fresh
+        .store
+        .commit(&[execution::Change::Created(Box::new(
+            fresh.execution(&child_id).clone(),
+        ))])
+        .expect("seed");
+    assert!(
+        fresh.executor.evict(&child_id).is_none(),
+        "kept while its parent runs"
+    );
+    fresh.settle().await;
+    assert_eq!(fresh.stage_status(&id, "Run child"), Succeeded);
+    assert_eq!(fresh.stage(&id, "Run child").outputs["built"], json!("yes"));
+    assert_eq!(fresh.status(&id), Succeeded);
+    assert!(
+        fresh.executor.evict(&child_id).is_some(),
+        "evictable once the parent finished"
+    );
 }

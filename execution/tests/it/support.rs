@@ -2,8 +2,8 @@
 //! and a memory store that receives every batch of changes.
 
 use execution::{
-    Actor, Clock, Execution, ExecutionStatus, Executor, ManualClock, MemoryStore, Settings, Spel,
-    StageExecution, StageRegistry, Store,
+    Actor, Clock, Execution, ExecutionStatus, Executor, ManualClock, MemoryStore, PipelineConfigs,
+    Settings, Spel, StageExecution, StageRegistry, Store,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -24,13 +24,12 @@ impl Harness {
     }
 
     pub fn with(registry: StageRegistry, configs: HashMap<String, Value>) -> Self {
+        Self::with_source(registry, Arc::new(configs))
+    }
+
+    pub fn with_source(registry: StageRegistry, source: Arc<dyn PipelineConfigs>) -> Self {
         Self {
-            executor: Executor::new(
-                registry,
-                Arc::new(Spel),
-                Arc::new(configs),
-                Settings::default(),
-            ),
+            executor: Executor::new(registry, Arc::new(Spel), source, Settings::default()),
             clock: ManualClock::new(T0),
             store: MemoryStore::default(),
         }
