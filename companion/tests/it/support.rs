@@ -16,10 +16,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `spinhcl server <args>` and waits for its "listening on" line.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_logged(args, "info")
+    }
+
+    /// [`ServerProcess::start`] with a `SPINHCL_LOG` filter.
+    pub fn start_logged(args: &[&str], filter: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_spinhcl"))
             .arg("server")
             .args(args)
-            .env("SPINHCL_LOG", "info")
+            .env("SPINHCL_LOG", filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -31,7 +36,12 @@ impl ServerProcess {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("spinhcl server listening on ").nth(1) {
-                    let _ = found.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                    let _ = found.send(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
                 }
                 sink.lock().unwrap().push(line);
             }
@@ -40,10 +50,17 @@ impl ServerProcess {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("server did not announce its address: {:?}", lines.lock().unwrap());
+                panic!(
+                    "server did not announce its address: {:?}",
+                    lines.lock().unwrap()
+                );
             }
         };
-        Self { child, url, stderr: lines }
+        Self {
+            child,
+            url,
+            stderr: lines,
+        }
     }
 
     pub fn start_on(data: &Path) -> Self {

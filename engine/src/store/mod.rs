@@ -139,3 +139,109 @@ impl Store {
         self.writer.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    enum TestError {
+        Rejected,
+        Store(StoreError),
+    }
+
+    impl From<StoreError> for TestError {
+        fn from(e: StoreError) -> Self {
+            Self::Store(e)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failing_write_rolls_back_only_itself_within_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writes = (0..200).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        conn.execute(
+                            "INSERT INTO tasks (id, build_time, body) VALUES (?1, 0, '{}')",
+                            [format!("t{i}")],
+                        )
+                        .map_err(StoreError::from)?;
+                        if i % 2 == 1 {
+                            return Err(TestError::Rejected);
+                        }
+                        Ok(i)
+                    })
+                    .await
+            })
+        });
+        let mut ok = 0;
+        for write in writes {
+            match write.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(TestError::Rejected) => {}
+                Err(TestError::Store(e)) => panic!("{e}"),
+            }
+        }
+        assert_eq!(ok, 100);
+        let ids: Vec<String> = store
+            .read(|conn| {
+                let mut stmt = conn.prepare("SELECT id FROM tasks")?;
+                let ids = stmt
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?;
+                Ok::<_, StoreError>(ids)
+            })
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 100);
+        assert!(
+            ids.iter()
+                .all(|id| id.trim_start_matches('t').parse::<u32>().unwrap() % 2 == 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn panicking_write_is_reported_and_the_writer_keeps_going() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let panicked: Result<(), StoreError> = store
+            .write(|_conn| -> Result<(), StoreError> { panic!("boom") })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Panicked)));
+        let after: Result<i64, StoreError> = store
+            .write(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get(0))?))
+            .await;
+        assert_eq!(after.unwrap(), 1);
+    }
+
+    #[test]
+    fn store_is_durable_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            runtime
+                .block_on(store.write(|conn| {
+                    conn.execute(
+                        "INSERT INTO tasks (id, build_time, body) VALUES ('x', 1, '{}')",
+                        [],
+                    )?;
+                    Ok::<_, StoreError>(())
+                }))
+                .unwrap();
+            store.shutdown();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let body = runtime
+            .block_on(store.read(|conn| tasks::get(conn, "x")))
+            .unwrap();
+        assert_eq!(body.as_deref(), Some("{}"));
+    }
+}
