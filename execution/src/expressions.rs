@@ -119,14 +119,10 @@ pub fn evaluate_condition(
     }
 }
 
-/// Wraps an expression in `${…}` unless it already is one.
+/// Orca's condition handling (`stageEnabled`, expression preconditions): text that already
+/// contains `${` is a template, anything else is wrapped as `${<text>}`.
 pub fn wrap(expression: &str) -> String {
-    let trimmed = expression.trim();
-    if trimmed.starts_with("${") && trimmed.ends_with('}') {
-        trimmed.to_owned()
-    } else {
-        format!("${{{trimmed}}}")
-    }
+    pipeline::expr::as_template(expression.trim()).into_owned()
 }
 
 /// Whether any string inside `value` contains `${`.

@@ -9,8 +9,8 @@
 
 use crate::model::{Authentication, Execution, ExecutionType, Object, StageExecution};
 use crate::status::ExecutionStatus;
+use pipeline::graph::{GraphError, StageGraph};
 use serde_json::Value;
-use std::collections::HashSet;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Why a pipeline config could not be turned into an execution.
@@ -41,22 +41,15 @@ pub enum OrchestrateError {
         /// Position in `stages`.
         index: usize,
     },
-    /// Two stages share a refId.
-    #[error("stages[{index}].refId {ref_id:?} is used by another stage")]
-    DuplicateRefId {
+    /// A stage has no `refId` while others have one.
+    #[error("stages[{index}] has no refId while other stages have one")]
+    MissingRefId {
         /// Position in `stages`.
         index: usize,
-        /// The repeated refId.
-        ref_id: String,
     },
-    /// A stage depends on a refId no stage has.
-    #[error("stages[{index}].requisiteStageRefIds names {missing:?}, which no stage has as refId")]
-    UnknownRequisite {
-        /// Position in `stages`.
-        index: usize,
-        /// The missing refId.
-        missing: String,
-    },
+    /// The stages do not form a DAG (duplicate refIds, unknown parents, cycles).
+    #[error("stages: {0}")]
+    Graph(#[from] pipeline::graph::GraphError),
     /// The trigger is not a JSON object.
     #[error("trigger must be a JSON object")]
     TriggerNotObject,
@@ -229,7 +222,6 @@ fn build_stages(
         .iter()
         .any(|s| s.get("refId").is_some_and(|r| !r.is_null()));
     let mut out = Vec::with_capacity(list.len());
-    let mut seen = HashSet::new();
     for (index, stage) in list.iter().enumerate() {
         let map = stage
             .as_object()
@@ -251,8 +243,8 @@ fn build_stages(
                 .unwrap_or_default();
             (ref_id, requisites)
         };
-        if !seen.insert(ref_id.clone()) {
-            return Err(OrchestrateError::DuplicateRefId { index, ref_id });
+        if ref_id.is_empty() {
+            return Err(OrchestrateError::MissingRefId { index });
         }
         let context = map
             .iter()
@@ -282,17 +274,12 @@ fn build_stages(
             last_modified: None,
         });
     }
-    for (index, stage) in out.iter().enumerate() {
-        if let Some(missing) = stage
-            .requisite_stage_ref_ids
-            .iter()
-            .find(|r| !seen.contains(*r))
-        {
-            return Err(OrchestrateError::UnknownRequisite {
-                index,
-                missing: missing.clone(),
-            });
-        }
+    let graph = StageGraph::new(
+        out.iter()
+            .map(|s| (s.ref_id.clone(), s.requisite_stage_ref_ids.clone())),
+    )?;
+    if let Some(ref_ids) = graph.find_cycle() {
+        return Err(GraphError::Cycle { ref_ids }.into());
     }
     Ok(out)
 }

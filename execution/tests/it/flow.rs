@@ -458,3 +458,31 @@ async fn fail_on_failed_expressions() {
         json!("${trigger.missing.deeper}")
     );
 }
+
+#[test]
+fn configs_that_are_not_a_dag_are_refused_with_the_stages_named() {
+    let refuse = |stages: serde_json::Value| {
+        execution::orchestrate::build_execution(&pipeline(stages), None, 0)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let cycle = refuse(json!([
+        wait("a", "A", 0, &["b"]),
+        wait("b", "B", 0, &["a"]),
+        wait("c", "C", 0, &[])
+    ]));
+    assert!(
+        cycle.contains("cycle") && cycle.contains('a') && cycle.contains('b'),
+        "{cycle}"
+    );
+    let unknown = refuse(json!([wait("a", "A", 0, &["zz"])]));
+    assert!(unknown.contains("zz"), "{unknown}");
+    let duplicate = refuse(json!([wait("a", "A", 0, &[]), wait("a", "B", 0, &[])]));
+    assert!(duplicate.contains("\"a\""), "{duplicate}");
+    let partial = refuse(json!([wait("a", "A", 0, &[]), {"type": "wait", "name": "B"}]));
+    assert_eq!(
+        partial,
+        "stages[1] has no refId while other stages have one"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod canary;
 mod corpus_expressions;
+mod corpus_runs;
 mod flow;
 mod http_stages;
 mod resume;
