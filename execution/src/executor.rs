@@ -741,6 +741,28 @@ impl Executor {
         self.run_deferred(now);
     }
 
+    /// Whether a NOT_STARTED stage may start: a top-level stage when its parents let it; a
+    /// synthetic one when its parent runs and its sibling prerequisites let it.
+    fn ready(execution: &Execution, stage: &StageExecution) -> bool {
+        let Some(parent_id) = &stage.parent_stage_id else {
+            return Self::parents_done(execution, stage);
+        };
+        let siblings = || {
+            execution
+                .stages
+                .iter()
+                .filter(move |s| s.parent_stage_id.as_ref() == Some(parent_id))
+        };
+        execution
+            .stages
+            .iter()
+            .any(|p| &p.id == parent_id && p.status == ExecutionStatus::Running)
+            && stage
+                .requisite_stage_ref_ids
+                .iter()
+                .all(|r| siblings().any(|s| &s.ref_id == r && s.status.lets_downstream_run()))
+    }
+
     fn parents_done(execution: &Execution, stage: &StageExecution) -> bool {
         stage.requisite_stage_ref_ids.iter().all(|parent| {
             execution
@@ -758,11 +780,7 @@ impl Executor {
             let ready: Vec<String> = execution
                 .stages
                 .iter()
-                .filter(|s| {
-                    s.is_top_level()
-                        && s.status == ExecutionStatus::NotStarted
-                        && Self::parents_done(execution, s)
-                })
+                .filter(|s| s.status == ExecutionStatus::NotStarted && Self::ready(execution, s))
                 .map(|s| s.id.clone())
                 .collect();
             for stage_id in ready {
@@ -864,13 +882,22 @@ impl Executor {
         let parent_ref = stage.ref_id.clone();
         let parent_id = stage.id.clone();
         self.mark_stage(&execution.id, &parent_id);
+        // Orca's before-stage graph: the execution window (when there is one) is a required
+        // prefix, so the other before-stages depend on it; they do not depend on each other.
+        let window_ref = (before.first().map(|s| s.stage_type.as_str())
+            == Some(execution_window::TYPE))
+        .then(|| format!("{parent_ref}<1"));
         for (i, synthetic) in before.into_iter().enumerate() {
+            let requisites = match &window_ref {
+                Some(window) if i > 0 => vec![window.clone()],
+                _ => Vec::new(),
+            };
             let child = StageExecution {
                 id: new_ulid(now),
                 ref_id: format!("{parent_ref}<{}", i + 1),
                 stage_type: synthetic.stage_type,
                 name: synthetic.name,
-                requisite_stage_ref_ids: Vec::new(),
+                requisite_stage_ref_ids: requisites,
                 start_time: None,
                 end_time: None,
                 start_time_expiry: None,
@@ -884,8 +911,11 @@ impl Executor {
                 last_modified: None,
             };
             let child_id = child.id.clone();
+            let independent = child.requisite_stage_ref_ids.is_empty();
             insert_stage_before_parent(execution, child);
-            self.start_stage(execution, &child_id, now);
+            if independent {
+                self.start_stage(execution, &child_id, now);
+            }
         }
     }
 
@@ -909,7 +939,8 @@ impl Executor {
             })
             .map(|s| s.status)
             .collect();
-        if children.iter().any(|s| !s.is_complete()) {
+        let halted = children.iter().any(|s| s.is_halt());
+        if !halted && children.iter().any(|s| !s.is_complete()) {
             return false;
         }
         if let Some(status) = status_from_children(&children, &execution.stages[index]) {

@@ -486,3 +486,58 @@ fn configs_that_are_not_a_dag_are_refused_with_the_stages_named() {
         "stages[1] has no refId while other stages have one"
     );
 }
+
+#[tokio::test]
+async fn preconditions_wait_for_the_execution_window() {
+    let mut h = Harness::new();
+    // T0 is Monday 08:00 in Los Angeles; the window opens at 09:00 every day.
+    let check = json!({"refId": "1", "name": "Check", "type": "checkPreconditions",
+        "restrictExecutionDuringTimeWindow": true,
+        "restrictedExecutionWindow": {"whitelist": [{"startHour": 9, "startMin": 0, "endHour": 17, "endMin": 0}]},
+        "preconditions": [{"type": "expression", "context": {"expression": "true"}}]});
+    let id = h.run(pipeline(json!([check]))).await;
+    let children: Vec<_> = h
+        .execution(&id)
+        .stages
+        .iter()
+        .filter(|s| s.parent_stage_id.is_some())
+        .map(|s| {
+            (
+                s.ref_id.clone(),
+                s.stage_type.clone(),
+                s.requisite_stage_ref_ids.clone(),
+                s.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        children,
+        vec![
+            (
+                "1<1".to_owned(),
+                "restrictExecutionDuringTimeWindow".to_owned(),
+                vec![],
+                Running
+            ),
+            (
+                "1<2".to_owned(),
+                "checkPreconditions".to_owned(),
+                vec!["1<1".to_owned()],
+                NotStarted
+            ),
+        ]
+    );
+    h.advance(3_600_000).await;
+    assert_eq!(h.stage_status(&id, "Check"), Succeeded);
+    assert_eq!(h.status(&id), Succeeded);
+}
+
+#[tokio::test]
+async fn a_window_that_never_opens_fails_the_stage() {
+    let mut h = Harness::new();
+    let mut stage = wait("1", "Never", 0, &[]);
+    stage["restrictExecutionDuringTimeWindow"] = json!(true);
+    stage["restrictedExecutionWindow"] = json!({"days": [9], "whitelist": []});
+    let id = h.run(pipeline(json!([stage]))).await;
+    assert_eq!(h.status(&id), Terminal);
+}
