@@ -15,6 +15,31 @@
 //! * [`expressions`] and [`functions`]: the scope expressions see and `#stage`, `#judgment`, …
 //! * [`triggers`]: webhook, pipeline and cron trigger matching; webhook signatures.
 //! * [`clock`]: `Clock`, the system clock and a manual clock for tests.
+//!
+//! # Driving the core (what the engine does)
+//!
+//! ```text
+//! let mut executor = Executor::new(StageRegistry::standard(http, jenkins_masters),
+//!                                  Arc::new(Spel), configs, Settings { time_zone, .. });
+//! for execution in store.unfinished() { executor.load(execution, clock.now_ms()) }  // resume
+//! loop {
+//!     let changes = executor.step(clock.now_ms());   // one scheduling round
+//!     store.commit(&changes)?;                        // one transaction (group commit)
+//!     for id in executor.take_completed() { /* pipeline triggers, eviction */ }
+//!     if executor.has_work() { continue }
+//!     select! { _ = executor.wait_io() => {}, _ = sleep_until(executor.next_wakeup()) => {},
+//!               _ = api_notified() => {} }
+//! }
+//! ```
+//!
+//! API calls (`trigger`, `cancel`, `pause`, `resume`, `update_stage`) change the executor in
+//! memory; the next `step` returns their changes with the rest, so an API handler calls `step`
+//! and commits before it answers. Everything an execution needs to go on lives in its JSON
+//! (stage start times, task statuses, `webhook.statusEndpoint`, Jenkins `buildNumber`,
+//! `judgmentStatus`), so `load` after a crash resumes without starting anything over: waits keep
+//! their start time, judgments keep waiting, monitors poll again. A network call that was in
+//! flight at the crash runs again once: a webhook whose answer was not yet committed is called a
+//! second time (as with Orca after a lost task result).
 
 pub mod changes;
 pub mod clock;
