@@ -1,10 +1,14 @@
 //! Managed resource types, one module each.
 
 pub mod application;
+pub mod pipeline;
 
 use crate::resource::Resource;
 
 /// Every managed resource type the provider serves.
 pub fn all() -> Vec<Box<dyn Resource>> {
-    vec![Box::new(application::ApplicationResource)]
+    vec![
+        Box::new(application::ApplicationResource),
+        Box::new(pipeline::PipelineResource),
+    ]
 }

@@ -4,6 +4,7 @@ mod application;
 mod config;
 mod data_source;
 mod faults;
+mod pipeline;
 
 use anyhow::Result;
 use e2e::{Engine, Terraform, Workspace};

@@ -1,0 +1,4 @@
+import {
+  to = spinnaker_pipeline.release
+  id = "shop/Release"
+}

@@ -1,0 +1,217 @@
+//! Between Terraform values and the catalogue's neutral tree: attribute values
+//! (`serde_json::Value`) become cty values of the attribute's kind and back, blocks become
+//! objects, nested blocks lists of objects (or one object).
+
+use std::collections::BTreeMap;
+
+use pipeline::blocks::pipeline::{PipelineBlocks, TypedBlock};
+use pipeline::blocks::{self, BlockSpec, BlockValue, Kind, Nesting};
+use serde_json::Value as Json;
+
+use crate::value::{Number, Value};
+
+/// The cty value of a neutral attribute value of `kind`.
+pub(crate) fn to_value(kind: Kind, json: &Json) -> Value {
+    match (kind, json) {
+        (_, Json::Null) => Value::Null,
+        (Kind::Json, v) => Value::String(v.to_string()),
+        (_, Json::String(s)) => Value::String(s.clone()),
+        (_, Json::Bool(b)) => Value::Bool(*b),
+        (_, Json::Number(n)) => Number::parse(&n.to_string()).map_or(Value::Null, Value::Number),
+        (Kind::NumberList, Json::Array(items)) => {
+            Value::List(items.iter().map(|i| to_value(Kind::Number, i)).collect())
+        }
+        (_, Json::Array(items)) => {
+            Value::List(items.iter().map(|i| to_value(Kind::String, i)).collect())
+        }
+        (_, Json::Object(m)) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), to_value(Kind::String, v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The neutral value of a cty value of `kind`; null and unknown become `Json::Null`, and
+/// `Kind::Json` text that does not parse stays a JSON string (validation reports it).
+pub(crate) fn from_value(kind: Kind, value: &Value) -> Json {
+    match (kind, value) {
+        (Kind::Json, Value::String(s)) => {
+            serde_json::from_str(s).unwrap_or_else(|_| Json::String(s.clone()))
+        }
+        (_, Value::String(s)) => Json::String(s.clone()),
+        (_, Value::Bool(b)) => Json::Bool(*b),
+        (_, Value::Number(n)) => {
+            serde_json::from_str::<serde_json::Number>(n.as_str()).map_or(Json::Null, Json::Number)
+        }
+        (_, Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
+            let inner = if kind == Kind::NumberList {
+                Kind::Number
+            } else {
+                Kind::String
+            };
+            Json::Array(items.iter().map(|i| from_value(inner, i)).collect())
+        }
+        (_, Value::Map(m) | Value::Object(m)) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), from_value(Kind::String, v)))
+                .collect(),
+        ),
+        _ => Json::Null,
+    }
+}
+
+/// The cty object of a block value: every attribute and nested block of `spec`.
+pub(crate) fn block_to_value(spec: &BlockSpec, value: &BlockValue) -> BTreeMap<String, Value> {
+    let mut m = BTreeMap::new();
+    for a in &spec.attributes {
+        m.insert(a.name.to_owned(), to_value(a.kind, value.get(a.name)));
+    }
+    for n in &spec.blocks {
+        let items = value.nested(n.block.name);
+        let v = match n.nesting {
+            Nesting::Single => items
+                .first()
+                .map_or(Value::Null, |b| Value::Object(block_to_value(&n.block, b))),
+            Nesting::List => Value::List(
+                items
+                    .iter()
+                    .map(|b| Value::Object(block_to_value(&n.block, b)))
+                    .collect(),
+            ),
+        };
+        m.insert(n.block.name.to_owned(), v);
+    }
+    m
+}
+
+/// The block value of a cty object (attributes of `spec` only).
+pub(crate) fn value_to_block(spec: &BlockSpec, value: &Value) -> BlockValue {
+    let mut out = BlockValue::default();
+    for a in &spec.attributes {
+        let v = value.attr(a.name).unwrap_or(&Value::Null);
+        out.attributes
+            .insert(a.name.to_owned(), from_value(a.kind, v));
+    }
+    for n in &spec.blocks {
+        let items = match value.attr(n.block.name) {
+            Some(Value::Object(_)) => vec![value_to_block(
+                &n.block,
+                value.attr(n.block.name).unwrap_or(&Value::Null),
+            )],
+            Some(v) => v
+                .as_elements()
+                .unwrap_or_default()
+                .iter()
+                .map(|item| value_to_block(&n.block, item))
+                .collect(),
+            None => Vec::new(),
+        };
+        out.blocks.insert(n.block.name.to_owned(), items);
+    }
+    out
+}
+
+/// The declared blocks of a configuration or planned state.
+pub(crate) fn pipeline_blocks(value: &Value) -> PipelineBlocks {
+    let typed = |specs: &'static [BlockSpec]| {
+        specs
+            .iter()
+            .flat_map(|spec| {
+                value
+                    .attr(spec.name)
+                    .and_then(Value::as_elements)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(move |item| TypedBlock {
+                        spec,
+                        value: value_to_block(spec, item),
+                    })
+            })
+            .collect::<Vec<_>>()
+    };
+    PipelineBlocks {
+        top: value_to_block(blocks::pipeline_block(), value),
+        triggers: typed(blocks::triggers()),
+        stages: typed(blocks::stages()),
+    }
+}
+
+/// Where the prior state has JSON text that means the same as the new text, keeps the prior
+/// text, so formatting differences (`jsonencode` vs heredoc) never show as changes. Walks
+/// objects and lists position by position.
+pub(crate) fn keep_equivalent_json(prior: &Value, new: Value) -> Value {
+    match (prior, new) {
+        (Value::Object(p), Value::Object(mut n)) => {
+            for (k, v) in n.iter_mut() {
+                if let Some(pv) = p.get(k) {
+                    *v = keep_equivalent_json(pv, std::mem::replace(v, Value::Null));
+                }
+            }
+            Value::Object(n)
+        }
+        (Value::List(p), Value::List(n)) => Value::List(
+            n.into_iter()
+                .enumerate()
+                .map(|(i, v)| match p.get(i) {
+                    Some(pv) => keep_equivalent_json(pv, v),
+                    None => v,
+                })
+                .collect(),
+        ),
+        (Value::String(p), Value::String(n)) if p != &n && same_json(p, &n) => {
+            Value::String(p.clone())
+        }
+        (_, n) => n,
+    }
+}
+
+fn same_json(a: &str, b: &str) -> bool {
+    let parse = |s: &str| {
+        serde_json::from_str::<Json>(s)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+    };
+    matches!((parse(a), parse(b)), (Some(x), Some(y)) if x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kinds_round_trip_through_cty_values() {
+        for (kind, v) in [
+            (Kind::String, json!("a")),
+            (Kind::Number, json!(1.5)),
+            (Kind::Number, json!(7)),
+            (Kind::Bool, json!(true)),
+            (Kind::StringList, json!(["a", "b"])),
+            (Kind::NumberList, json!([1, 2])),
+            (Kind::StringMap, json!({"k": "v"})),
+            (Kind::Json, json!({"b": [1, {"c": null}], "a": "x"})),
+            (Kind::NumberOrExpression, json!("${x}")),
+        ] {
+            assert_eq!(from_value(kind, &to_value(kind, &v)), v, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn equivalent_json_text_keeps_the_prior_spelling() {
+        let prior = Value::Object(BTreeMap::from([(
+            "payload".to_owned(),
+            Value::string("{\n  \"a\": 1\n}"),
+        )]));
+        let new = Value::Object(BTreeMap::from([(
+            "payload".to_owned(),
+            Value::string("{\"a\":1}"),
+        )]));
+        assert_eq!(keep_equivalent_json(&prior, new), prior);
+        let other = Value::Object(BTreeMap::from([(
+            "payload".to_owned(),
+            Value::string("{\"a\":2}"),
+        )]));
+        assert_eq!(keep_equivalent_json(&prior, other.clone()), other);
+    }
+}

@@ -1,0 +1,210 @@
+//! Unit tests of the `spinnaker_pipeline` schema, plan-time checks and state shaping.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::value::Number;
+
+/// A configuration object with every schema field null (blocks as empty lists), then `set`.
+fn config(set: &[(&str, Value)]) -> Value {
+    let schema = schema();
+    let mut m: BTreeMap<String, Value> = BTreeMap::new();
+    for a in &schema.block.attributes {
+        m.insert(a.name.to_owned(), Value::Null);
+    }
+    for b in &schema.block.blocks {
+        let empty = match b.nesting {
+            crate::schema::Nesting::Single => Value::Null,
+            _ => Value::List(Vec::new()),
+        };
+        m.insert(b.name.to_owned(), empty);
+    }
+    for (k, v) in set {
+        m.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(m)
+}
+
+/// A block object for `block` with every attribute null, then `set`.
+fn block(block: &str, set: &[(&str, Value)]) -> Value {
+    let spec = blocks::block_by_name(block).expect("block");
+    let mut m = convert::block_to_value(spec, &BlockValue::default());
+    for (k, v) in set {
+        m.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(m)
+}
+
+fn s(v: &str) -> Value {
+    Value::string(v)
+}
+
+fn base() -> Vec<(&'static str, Value)> {
+    vec![("application", s("shop")), ("name", s("deploy"))]
+}
+
+#[test]
+fn schema_has_every_block_and_computed_attribute() {
+    let sc = schema();
+    for name in [
+        "id",
+        "update_ts",
+        "json",
+        "unmanaged_stages",
+        "application",
+        "name",
+    ] {
+        assert!(sc.block.get(name).is_some(), "{name}");
+    }
+    for b in [
+        "wait_stage",
+        "custom_stage",
+        "cron_trigger",
+        "parameter",
+        "locked",
+    ] {
+        assert!(sc.block.blocks.iter().any(|n| n.name == b), "{b}");
+    }
+    assert!(sc.block.missing_descriptions("").is_empty());
+}
+
+#[test]
+fn infrastructure_type_in_custom_stage_fails_with_the_attribute_path() {
+    let mut c = base();
+    c.push((
+        "custom_stage",
+        Value::List(vec![block(
+            "custom_stage",
+            &[
+                ("ref_id", s("1")),
+                ("name", s("Deploy")),
+                ("type", s("deploy")),
+            ],
+        )]),
+    ));
+    let mut d = Diagnostics::new();
+    PipelineResource.validate(&config(&c), &mut d);
+    let err =
+        d.0.iter()
+            .find(|x| x.summary == "Infrastructure Stage Not Allowed")
+            .expect("error");
+    assert_eq!(
+        err.path.as_ref().map(ToString::to_string).as_deref(),
+        Some("custom_stage[0].type")
+    );
+    assert!(
+        err.detail.contains("belong to Terraform resources"),
+        "{}",
+        err.detail
+    );
+}
+
+#[test]
+fn model_rules_report_hcl_paths() {
+    let mut c = base();
+    c.push((
+        "wait_stage",
+        Value::List(vec![
+            block(
+                "wait_stage",
+                &[
+                    ("ref_id", s("a")),
+                    ("name", s("A")),
+                    ("depends_on", Value::List(vec![s("b")])),
+                ],
+            ),
+            block(
+                "wait_stage",
+                &[
+                    ("ref_id", s("b")),
+                    ("name", s("B")),
+                    ("depends_on", Value::List(vec![s("a")])),
+                ],
+            ),
+        ]),
+    ));
+    c.push((
+        "cron_trigger",
+        Value::List(vec![block(
+            "cron_trigger",
+            &[
+                ("cron_expression", s("not cron")),
+                ("enabled", Value::Bool(true)),
+            ],
+        )]),
+    ));
+    c.push((
+        "canary_stage",
+        Value::List(vec![block(
+            "canary_stage",
+            &[
+                ("ref_id", s("c")),
+                ("name", s("C")),
+                ("canary_config_id", s("x")),
+                ("pass_score", Value::Number(Number::from(40))),
+                ("marginal_score", Value::Number(Number::from(60))),
+            ],
+        )]),
+    ));
+    let mut d = Diagnostics::new();
+    PipelineResource.validate(&config(&c), &mut d);
+    let paths: Vec<String> =
+        d.0.iter()
+            .filter_map(|x| x.path.as_ref().map(ToString::to_string))
+            .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("wait_stage[") && p.ends_with("depends_on")),
+        "{d}"
+    );
+    assert!(
+        paths.contains(&"cron_trigger[0].cron_expression".to_owned()),
+        "{d}"
+    );
+    assert!(
+        paths.iter().any(|p| p.starts_with("canary_stage[0].")),
+        "{d}"
+    );
+}
+
+#[test]
+fn unknown_values_do_not_cause_errors() {
+    let mut c = base();
+    c.push((
+        "wait_stage",
+        Value::List(vec![block(
+            "wait_stage",
+            &[("ref_id", Value::Unknown), ("name", s("A"))],
+        )]),
+    ));
+    c.push((
+        "pipeline_trigger",
+        Value::List(vec![block(
+            "pipeline_trigger",
+            &[
+                ("application", s("shop")),
+                ("pipeline_name", s("build")),
+                ("enabled", Value::Bool(true)),
+            ],
+        )]),
+    ));
+    let mut d = Diagnostics::new();
+    PipelineResource.validate(&config(&c), &mut d);
+    assert!(!d.has_errors(), "{d}");
+}
+
+#[test]
+fn bad_json_text_is_reported_on_its_attribute() {
+    let mut c = base();
+    c.push(("expected_artifacts", s("[{")));
+    let mut d = Diagnostics::new();
+    PipelineResource.validate(&config(&c), &mut d);
+    assert_eq!(
+        d.0.first()
+            .and_then(|x| x.path.as_ref())
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("expected_artifacts")
+    );
+}
