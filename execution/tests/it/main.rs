@@ -5,6 +5,7 @@ mod corpus_expressions;
 mod corpus_runs;
 mod flow;
 mod http_stages;
+mod properties;
 mod resume;
 mod stages;
 mod support;
