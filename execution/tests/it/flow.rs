@@ -541,3 +541,54 @@ async fn a_window_that_never_opens_fails_the_stage() {
     let id = h.run(pipeline(json!([stage]))).await;
     assert_eq!(h.status(&id), Terminal);
 }
+
+#[tokio::test]
+async fn a_soft_judgment_stop_stops_only_its_branch() {
+    let mut h = Harness::new();
+    let mut approve = judgment("1", "Approve", &[]);
+    approve["failPipeline"] = json!(false);
+    let id = h
+        .run(pipeline(json!([
+            approve,
+            wait("2", "Deploy", 0, &["1"]),
+            wait("3", "Other", 0, &[])
+        ])))
+        .await;
+    h.judge(&id, "Approve", "stop", None).await;
+    assert_eq!(h.stage_status(&id, "Approve"), Stopped);
+    assert_eq!(h.stage_status(&id, "Deploy"), NotStarted);
+    assert_eq!(
+        h.status(&id),
+        Succeeded,
+        "a STOPPED branch counts as success"
+    );
+}
+
+#[tokio::test]
+async fn stage_enabled_accepts_templates_and_ignores_other_types() {
+    let mut h = Harness::new();
+    let mut templated = wait("1", "Templated", 0, &[]);
+    templated["stageEnabled"] =
+        json!({"type": "expression", "expression": "${parameters.go == 'yes'}"});
+    let mut other_type = wait("2", "Other type", 0, &[]);
+    other_type["stageEnabled"] = json!({"type": "somethingElse", "expression": "false"});
+    let mut empty = wait("3", "Empty", 0, &[]);
+    empty["stageEnabled"] = json!({"type": "expression", "expression": ""});
+    let id = h
+        .run_with(
+            pipeline(json!([templated, other_type, empty])),
+            Some(json!({"parameters": {"go": "no"}})),
+        )
+        .await;
+    assert_eq!(h.stage_status(&id, "Templated"), Skipped);
+    assert_eq!(
+        h.stage_status(&id, "Other type"),
+        Succeeded,
+        "only type expression is optional"
+    );
+    assert_eq!(
+        h.stage_status(&id, "Empty"),
+        Succeeded,
+        "an empty expression is not optional"
+    );
+}
