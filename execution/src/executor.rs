@@ -200,7 +200,8 @@ impl Executor {
     /// Drops a completed execution from memory (after the engine deleted or archived it).
     ///
     /// A completed child is kept while the parent that monitors it still runs (the parent's
-    /// `pipeline` stage reads its status and outputs); `None` then, as for running executions.
+    /// `pipeline` stage reads its status and outputs), and so is an execution whose last changes
+    /// have not been taken yet; `None` then, as for running executions.
     pub fn evict(&mut self, id: &str) -> Option<Execution> {
         let evictable = self.executions.get(id).is_some_and(|e| {
             e.status.is_complete()
@@ -211,7 +212,10 @@ impl Executor {
                     .and_then(|parent| self.executions.get(parent))
                     .is_none_or(|parent| parent.status.is_complete())
         });
-        if evictable {
+        let pending = self.created.iter().any(|c| c == id)
+            || self.changed_header_set.contains(id)
+            || self.changed_stages.iter().any(|(e, _)| e == id);
+        if evictable && !pending {
             self.executions.remove(id)
         } else {
             None
