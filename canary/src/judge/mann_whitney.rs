@@ -58,8 +58,8 @@ pub fn mann_whitney(
 ) -> Result<MannWhitneyResult, MannWhitneyError> {
     let mut xs = x.to_vec();
     let mut ys = y.to_vec();
-    super::sort::sort(&mut xs);
-    super::sort::sort(&mut ys);
+    xs.sort_unstable_by(f64::total_cmp);
+    ys.sort_unstable_by(f64::total_cmp);
     mann_whitney_sorted(&xs, &ys, confidence_level)
 }
 
@@ -594,8 +594,10 @@ fn select_pair_differences(
             }
             for q in qs {
                 if q > 0.0 && q < 1.0 {
-                    let idx = ((q * s) as usize).min(sample.len() - 1);
-                    probes.push(sample[idx]);
+                    // Midway between neighbouring sample values: unlikely to be a pair
+                    // difference itself, so no tie pass is needed.
+                    let idx = ((q * s) as usize).min(sample.len() - 2);
+                    probes.push(sample[idx] + (sample[idx + 1] - sample[idx]) / 2.0);
                 }
             }
         }
@@ -731,7 +733,7 @@ fn sample_differences(x: &[f64], y: &[f64], size: usize) -> Vec<f64> {
             out.push(a - b);
         }
     }
-    super::sort::sort(&mut out);
+    out.sort_unstable_by(f64::total_cmp);
     out
 }
 
@@ -792,6 +794,13 @@ mod tests {
         xs.sort_unstable_by(f64::total_cmp);
         ys.sort_unstable_by(f64::total_cmp);
         let sort = t.elapsed();
+        let mut best_test = std::time::Duration::MAX;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            let _ = mann_whitney_sorted(&xs, &ys, 0.98);
+            best_test = best_test.min(t.elapsed());
+        }
+        eprintln!("test on sorted 10k+10k: best {best_test:?}");
         let t = std::time::Instant::now();
         let r = mann_whitney_sorted(&xs, &ys, 0.98).unwrap();
         let test = t.elapsed();

@@ -8,7 +8,6 @@ pub mod effect_size;
 pub mod mann_whitney;
 pub mod normal;
 pub mod score;
-pub mod sort;
 pub mod stats;
 pub mod transform;
 

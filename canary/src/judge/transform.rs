@@ -40,7 +40,7 @@ pub fn transform(values: &[f64], nan: NanStrategy, remove_outliers: bool, factor
             .map(|&v| if v.is_nan() { 0.0 } else { v })
             .collect(),
     };
-    super::sort::sort(&mut out);
+    out.sort_unstable_by(f64::total_cmp);
     if remove_outliers {
         let (lower, upper) = fences(&out, factor);
         // Outliers of a sorted sample sit at its two ends.
