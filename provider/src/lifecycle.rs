@@ -403,6 +403,117 @@ mod tests {
         );
     }
 
+    /// A resource at schema version 1 that renamed `title` to `name`.
+    struct Renamed;
+
+    #[async_trait::async_trait]
+    impl Resource for Renamed {
+        fn type_name(&self) -> &'static str {
+            "spinnaker_test"
+        }
+        fn schema(&self) -> crate::schema::Schema {
+            crate::schema::Schema::new(
+                1,
+                Block::new("test").attribute(Attribute::required("name", Type::String, "name")),
+            )
+        }
+        fn import_template(&self) -> &'static str {
+            "<name>"
+        }
+        fn display_id(&self, _: &Value) -> String {
+            "x".into()
+        }
+        async fn read(&self, _: &Ctx, _: &Value) -> Result<Option<Value>, ResourceError> {
+            Ok(None)
+        }
+        async fn create(&self, _: &Ctx, planned: &Value) -> Result<Value, ResourceError> {
+            Ok(planned.clone())
+        }
+        async fn update(
+            &self,
+            _: &Ctx,
+            _: &Value,
+            planned: &Value,
+        ) -> Result<Value, ResourceError> {
+            Ok(planned.clone())
+        }
+        async fn delete(&self, _: &Ctx, _: &Value) -> Result<(), ResourceError> {
+            Err(ResourceError::Gate(gate::Error::NotFound {
+                message: "gone".into(),
+            }))
+        }
+        fn import(&self, parts: Vec<String>) -> Value {
+            Value::Object(BTreeMap::from([(
+                "name".to_owned(),
+                Value::String(parts.concat()),
+            )]))
+        }
+        fn upgrade_state(
+            &self,
+            version: i64,
+            mut state: serde_json::Value,
+        ) -> Result<serde_json::Value, Diagnostics> {
+            assert_eq!(version, 0);
+            if let Some(map) = state.as_object_mut()
+                && let Some(title) = map.remove("title")
+            {
+                map.insert("name".into(), title);
+            }
+            Ok(state)
+        }
+    }
+
+    fn ctx() -> Ctx {
+        let client =
+            gate::Client::new(gate::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
+        Ctx::new(
+            std::sync::Arc::new(client),
+            tokio_util::sync::CancellationToken::new(),
+            Default::default(),
+        )
+    }
+
+    #[test]
+    fn state_upgraders_run_for_older_versions() {
+        let ty = Renamed.schema().block.implied_type();
+        let v = upgrade(&Renamed, 0, br#"{"title":"shop","dropped":1}"#, &ty).unwrap();
+        assert_eq!(v.attr("name"), Some(&Value::string("shop")));
+        let v = upgrade(&Renamed, 1, br#"{"name":"shop"}"#, &ty).unwrap();
+        assert_eq!(v.attr("name"), Some(&Value::string("shop")));
+        let err = upgrade(&Renamed, 2, br#"{"name":"shop"}"#, &ty).unwrap_err();
+        assert_eq!(err.0[0].summary, "State From a Newer Provider");
+    }
+
+    #[tokio::test]
+    async fn stop_cancels_work_in_flight() {
+        let ctx = ctx();
+        let cancel = ctx.cancel.clone();
+        let pending = cancellable(&ctx, async {
+            futures::future::pending::<()>().await;
+            Ok(())
+        });
+        cancel.cancel();
+        match pending.await {
+            Err(ResourceError::Diagnostics(d)) => assert_eq!(d.0[0].summary, "Operation Cancelled"),
+            other => panic!("expected cancellation, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn delete_of_a_missing_object_succeeds_and_import_parses_ids() {
+        let prior = Renamed.import(vec!["shop".into()]);
+        assert_eq!(
+            apply(&Renamed, &ctx(), &prior, &Value::Null).await.unwrap(),
+            Value::Null
+        );
+        let err = import(&Renamed, "a/b").unwrap_err();
+        assert_eq!(err.0[0].summary, "Invalid Import ID");
+        assert!(
+            err.0[0].detail.contains("\"<name>\"") && err.0[0].detail.contains("\"a/b\""),
+            "{err}"
+        );
+    }
+
     #[test]
     fn empties_in_prior_survive_absent_remote_values() {
         let prior = obj(&[("note", Value::string(""))]);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tokio::net::UnixListener;
 use tokio_stream::wrappers::UnixListenerStream;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 
 use crate::provider::SpinnakerProvider;
 
@@ -60,6 +60,9 @@ pub enum ServeError {
     /// The AutoMTLS certificate could not be made.
     #[error("cannot generate the TLS certificate: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// TLS could not be configured.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     /// The gRPC server failed.
     #[error("grpc server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -125,19 +128,7 @@ async fn serve(debug: bool) -> Result<(), ServeError> {
 
     let shutdown = CancellationToken::new();
     let provider = Arc::new(SpinnakerProvider::default());
-    let mut builder = Server::builder();
-    let mut cert_b64 = String::new();
-    // AutoMTLS: Terraform refuses plain text once it has sent its own
-    // certificate. Its certificate is a self-signed CA, which rustls rejects
-    // as a client end-entity certificate ("tls: unknown certificate"), so the
-    // client is not verified here; the socket lives in a fresh 0700 temp dir.
-    if !debug && std::env::var_os("PLUGIN_CLIENT_CERT").is_some() {
-        let cert = tls::server_cert()?;
-        cert_b64 = cert.handshake_b64;
-        let tls = ServerTlsConfig::new().identity(Identity::from_pem(cert.cert_pem, cert.key_pem));
-        builder = builder.tls_config(tls)?;
-    }
-    let router = builder
+    let router = Server::builder()
         .add_service(proto::tfplugin5::provider_server::ProviderServer::new(
             grpc::Tf5 {
                 provider: provider.clone(),
@@ -153,26 +144,75 @@ async fn serve(debug: bool) -> Result<(), ServeError> {
                 shutdown: shutdown.clone(),
             },
         ));
+    let on_shutdown = {
+        let token = shutdown.clone();
+        async move { token.cancelled().await }
+    };
 
     if debug {
+        // Reattach mode: Terraform connects without AutoMTLS.
         announce_reattach(&socket)?;
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let _ = tokio::signal::ctrl_c().await;
             stop.cancel();
         });
+        router
+            .serve_with_incoming_shutdown(UnixListenerStream::new(listener), on_shutdown)
+            .await?;
+    } else if let Ok(client_pem) = std::env::var("PLUGIN_CLIENT_CERT") {
+        // AutoMTLS: Terraform refuses plain text once it sent a certificate.
+        let cert = tls::server_cert()?;
+        let acceptor = tls::acceptor(&cert, &client_pem)?;
+        handshake(&socket, &cert.handshake_b64)?;
+        let incoming = tls_incoming(listener, acceptor, shutdown.clone());
+        router
+            .serve_with_incoming_shutdown(incoming, on_shutdown)
+            .await?;
     } else {
-        handshake(&socket, &cert_b64)?;
+        handshake(&socket, "")?;
+        router
+            .serve_with_incoming_shutdown(UnixListenerStream::new(listener), on_shutdown)
+            .await?;
     }
-    let on_shutdown = shutdown.clone();
-    router
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async move {
-            on_shutdown.cancelled().await
-        })
-        .await?;
     provider.stop();
     drop(dir);
     Ok(())
+}
+
+/// Accepts connections and completes their TLS handshakes concurrently,
+/// yielding the established ones; a failed handshake is logged and dropped.
+fn tls_incoming(
+    listener: UnixListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shutdown: CancellationToken,
+) -> tokio_stream::wrappers::ReceiverStream<std::io::Result<tls::TlsConn>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                () = shutdown.cancelled() => break,
+                a = listener.accept() => a,
+            };
+            let socket = match accepted {
+                Ok((socket, _)) => socket,
+                Err(e) => {
+                    tracing::warn!("accepting a connection failed: {e}");
+                    continue;
+                }
+            };
+            let (acceptor, tx) = (acceptor.clone(), tx.clone());
+            tokio::spawn(async move {
+                match acceptor.accept(socket).await {
+                    Ok(stream) => {
+                        let _ = tx.send(Ok(tls::TlsConn(stream))).await;
+                    }
+                    Err(e) => tracing::warn!("TLS handshake with terraform failed: {e}"),
+                }
+            });
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
 }
 
 /// Writes go-plugin's handshake line: the only thing this process ever
