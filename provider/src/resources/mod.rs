@@ -1,6 +1,7 @@
 //! Managed resource types, one module each.
 
 pub mod application;
+pub mod canary_config;
 pub mod pipeline;
 
 use crate::resource::Resource;
@@ -9,6 +10,7 @@ use crate::resource::Resource;
 pub fn all() -> Vec<Box<dyn Resource>> {
     vec![
         Box::new(application::ApplicationResource),
+        Box::new(canary_config::CanaryConfigResource),
         Box::new(pipeline::PipelineResource),
     ]
 }

@@ -1,6 +1,7 @@
 //! Terraform provider acceptance tests, one module per concern.
 
 mod application;
+mod canary_config;
 mod config;
 mod data_source;
 mod faults;
