@@ -160,17 +160,44 @@ fn main() {
         result.score.classification
     );
 
+    // The same work metric by metric, best of 5 each: on a shared machine this shows
+    // what the judgment costs when it is not interrupted.
+    let mut sum_best = 0.0;
+    for i in 0..pairs.len() {
+        let one = pairs.get(i..=i).unwrap_or(&[]);
+        let mut best_one = f64::INFINITY;
+        for _ in 0..5 {
+            let (_, wall, _) = timed(|| judge(&config, one, thresholds));
+            best_one = best_one.min(wall);
+        }
+        sum_best += best_one;
+    }
+    println!(
+        "judge, metric by metric (sum of each metric's best of 5, wall): {:.1} ms ({:.3} ms per metric)",
+        sum_best * 1e3,
+        sum_best * 1e3 / METRICS as f64
+    );
+
     // Mann-Whitney alone on the metrics the reference also runs.
     let subset = pairs.get(..REFERENCE_METRICS).unwrap_or(&pairs);
-    let (ours, _, ours_cpu) = timed(|| {
-        subset
-            .iter()
-            .filter_map(|p| mann_whitney(&p.experiment, &p.control, 0.98).ok())
-            .collect::<Vec<_>>()
-    });
-    let ours_per_metric = ours_cpu / subset.len() as f64;
+    // Best of 5 per metric (wall): short runs are timed best by their fastest repeat,
+    // since the schedstat CPU clock only advances at scheduler ticks.
+    let mut ours = Vec::with_capacity(subset.len());
+    let mut ours_total = 0.0;
+    for p in subset {
+        let mut best_one = f64::INFINITY;
+        let mut last = None;
+        for _ in 0..5 {
+            let (r, wall, _) = timed(|| mann_whitney(&p.experiment, &p.control, 0.98));
+            best_one = best_one.min(wall);
+            last = r.ok();
+        }
+        ours_total += best_one;
+        ours.extend(last);
+    }
+    let ours_per_metric = ours_total / subset.len() as f64;
     println!(
-        "mann-whitney (sort + p-value + 98% CI + estimate): {:.3} ms per metric on CPU",
+        "mann-whitney (sort + p-value + 98% CI + estimate): {:.3} ms per metric (best of 5, wall)",
         ours_per_metric * 1e3
     );
 

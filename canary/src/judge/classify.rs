@@ -83,12 +83,14 @@ impl MetricClassification {
     }
 }
 
-/// Classifies one metric from its transformed, sorted samples.
+/// Classifies one metric from its transformed, sorted samples. `means` are the
+/// samples' means when the caller has them (`(control, experiment)`).
 pub fn classify(
     name: &str,
     control: &[f64],
     experiment: &[f64],
     analysis: &MetricAnalysis,
+    means: Option<(f64, f64)>,
 ) -> MetricClassification {
     if experiment.is_empty() || control.is_empty() {
         return match analysis.nan_strategy {
@@ -128,6 +130,11 @@ pub fn classify(
     // Both sides constant: Kayenta adds Gaussian noise (sd = value * 1e-5) so the
     // interval exists. We draw it from a fixed-seed generator to stay deterministic.
     let noisy;
+    let means = if single_experiment && single_control {
+        None
+    } else {
+        means
+    };
     let (control, experiment) = if single_experiment && single_control {
         let mut rng = NoiseRng::new(name);
         noisy = (
@@ -151,7 +158,10 @@ pub fn classify(
             );
         }
     };
-    let ratio = effect_size::mean_ratio(control, experiment);
+    let ratio = match means {
+        Some((c, e)) => effect_size::ratio_of_means(c, e),
+        None => effect_size::mean_ratio(control, experiment),
+    };
     let effect = match analysis.effect_measure {
         EffectMeasure::MeanRatio => ratio,
         EffectMeasure::Cles => effect_size::cles_sorted(control, experiment),

@@ -6,8 +6,11 @@ use super::stats;
 /// `mean(experiment) / mean(control)`; NaN when either mean is 0 (Kayenta's
 /// `EffectSizes.meanRatio`).
 pub fn mean_ratio(control: &[f64], experiment: &[f64]) -> f64 {
-    let c = stats::mean(control);
-    let e = stats::mean(experiment);
+    ratio_of_means(stats::mean(control), stats::mean(experiment))
+}
+
+/// [`mean_ratio`] from the two means.
+pub fn ratio_of_means(c: f64, e: f64) -> f64 {
     if c == 0.0 || e == 0.0 || c.is_nan() || e.is_nan() {
         f64::NAN
     } else {

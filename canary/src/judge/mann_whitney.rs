@@ -15,6 +15,8 @@
 //! the point itself. The endpoint checks `f(min(x) - max(y))` and
 //! `f(max(x) - min(y))` use the exact statistic, cross-sample ties included, as R does.
 
+use std::rc::Rc;
+
 use super::normal;
 
 /// The outcome of the test: experiment (`x`) against control (`y`).
@@ -413,15 +415,24 @@ const LANES: usize = 8;
 
 /// [`below_shifted_with_ties`] for several shifts at once: the merges are independent,
 /// so interleaving them lets the CPU overlap their dependency chains.
-fn below_shifted_many(x: &[f64], y: &[f64], mus: &[f64]) -> ([u64; LANES], [bool; LANES]) {
+///
+/// Each lane also records, per `x_i`, where its `y` boundary fell (the first `j` with
+/// `y_j >= x_i - mu`): the two boundaries of a bracket delimit its candidates row by
+/// row, so enumerating them needs no further merge.
+fn below_shifted_many(
+    x: &[f64],
+    y: &[f64],
+    mus: &[f64],
+) -> ([u64; LANES], [bool; LANES], Vec<Rc<Vec<u32>>>) {
     let (n, m) = (x.len(), y.len());
     let lanes = mus.len().min(LANES);
     let mut i = [0usize; LANES];
     let mut j = [0usize; LANES];
     let mut total = [0u64; LANES];
     let mut ties = [0usize; LANES];
+    let mut bounds: Vec<Vec<u32>> = (0..lanes).map(|_| vec![0u32; n]).collect();
     for _ in 0..(n + m) {
-        for l in 0..lanes {
+        for (l, row) in bounds.iter_mut().enumerate() {
             let (ii, jj) = (i[l], j[l]);
             let (Some(&xv), Some(&b)) = (x.get(ii), y.get(jj)) else {
                 continue;
@@ -430,16 +441,23 @@ fn below_shifted_many(x: &[f64], y: &[f64], mus: &[f64]) -> ([u64; LANES], [bool
             let y_first = usize::from(b < a);
             ties[l] |= usize::from(b == a);
             total[l] += (jj as u64) * (1 - y_first) as u64;
+            // Overwritten until the x step; the last write is the boundary.
+            if let Some(slot) = row.get_mut(ii) {
+                *slot = jj as u32;
+            }
             j[l] = jj + y_first;
             i[l] = ii + 1 - y_first;
         }
     }
     let mut flags = [false; LANES];
-    for l in 0..lanes {
+    for (l, row) in bounds.iter_mut().enumerate() {
         total[l] += (n - i[l]) as u64 * j[l] as u64;
         flags[l] = ties[l] != 0;
+        for slot in row.iter_mut().skip(i[l]) {
+            *slot = j[l] as u32;
+        }
     }
-    (total, flags)
+    (total, flags, bounds.into_iter().map(Rc::new).collect())
 }
 
 /// Counts the differences `<= v` for each probe and updates every bracket. The count
@@ -450,7 +468,7 @@ fn probe_many(x: &[f64], y: &[f64], probes: &[f64], brackets: &mut [Bracket]) {
     for chunk in probes.chunks(LANES) {
         #[cfg(test)]
         SWEEPS.with(|c| c.set(c.get() + 1));
-        let (below, ties) = below_shifted_many(x, y, chunk);
+        let (below, ties, bounds) = below_shifted_many(x, y, chunk);
         for (l, &v) in chunk.iter().enumerate() {
             let le = pairs - below[l];
             let needs_lt = ties[l]
@@ -463,7 +481,7 @@ fn probe_many(x: &[f64], y: &[f64], probes: &[f64], brackets: &mut [Bracket]) {
                 le
             };
             for b in brackets.iter_mut() {
-                b.observe(v, le, lt);
+                b.observe(v, le, lt, bounds.get(l));
             }
         }
         #[cfg(test)]
@@ -480,7 +498,19 @@ thread_local! {
     static CANDIDATES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Collects the differences in `(lo, hi]`, membership decided as in [`probe`]
+/// Collects the differences `x_i - y_j` with `from[i] <= j < to[i]`: the candidates of a
+/// bracket from the boundaries its two end probes recorded.
+fn differences_by_bounds(x: &[f64], y: &[f64], from: &[u32], to: &[u32], out: &mut Vec<f64>) {
+    for ((&xi, &a), &b) in x.iter().zip(from).zip(to) {
+        if let Some(ys) = y.get(a as usize..b as usize) {
+            out.extend(ys.iter().map(|&yj| xi - yj));
+        }
+    }
+    #[cfg(test)]
+    CANDIDATES.with(|c| c.set(c.get() + out.len()));
+}
+
+/// Collects the differences in `(lo, hi]`, membership decided as in [`probe_many`]
 /// (`x_i - hi <= y_j < x_i - lo`).
 fn differences_between(x: &[f64], y: &[f64], lo: f64, hi: f64, out: &mut Vec<f64>) {
     let m = y.len();
@@ -502,19 +532,22 @@ fn differences_between(x: &[f64], y: &[f64], lo: f64, hi: f64, out: &mut Vec<f64
     CANDIDATES.with(|c| c.set(c.get() + out.len()));
 }
 
-/// Bracket of one target rank: `count_le(lo) < k <= count_le(hi)`.
-#[derive(Debug, Clone, Copy)]
+/// Bracket of one target rank: `count_le(lo) < k <= count_le(hi)`, with the per-row
+/// `y` boundaries of its ends when a probe recorded them (`None` at infinite ends).
+#[derive(Debug, Clone)]
 struct Bracket {
     k: u64,
     lo: f64,
     count_lo: u64,
+    lo_bounds: Option<Rc<Vec<u32>>>,
     hi: f64,
     count_hi: u64,
+    hi_bounds: Option<Rc<Vec<u32>>>,
     exact: Option<f64>,
 }
 
 impl Bracket {
-    fn observe(&mut self, v: f64, le: u64, lt: u64) {
+    fn observe(&mut self, v: f64, le: u64, lt: u64, bounds: Option<&Rc<Vec<u32>>>) {
         if self.exact.is_some() {
             return;
         }
@@ -524,10 +557,12 @@ impl Bracket {
             if v > self.lo {
                 self.lo = v;
                 self.count_lo = le;
+                self.lo_bounds = bounds.cloned();
             }
         } else if v < self.hi {
             self.hi = v;
             self.count_hi = le;
+            self.hi_bounds = bounds.cloned();
         }
     }
 
@@ -559,8 +594,10 @@ fn select_pair_differences(
             // rule for the largest pair itself, so only infinity is safe here.
             lo: f64::NEG_INFINITY,
             count_lo: 0,
+            lo_bounds: None,
             hi: f64::INFINITY,
             count_hi: pairs,
+            hi_bounds: None,
             exact: None,
         })
         .collect();
@@ -680,7 +717,10 @@ fn select_pair_differences(
         }
         if enumerated != Some((b.lo, b.hi)) {
             candidates.clear();
-            differences_between(x, y, b.lo, b.hi, &mut candidates);
+            match (&b.hi_bounds, &b.lo_bounds) {
+                (Some(from), Some(to)) => differences_by_bounds(x, y, from, to, &mut candidates),
+                _ => differences_between(x, y, b.lo, b.hi, &mut candidates),
+            }
             enumerated = Some((b.lo, b.hi));
         }
         let index = (b.k - b.count_lo - 1) as usize;
@@ -695,7 +735,7 @@ fn select_pair_differences(
 }
 
 /// Some difference `x_i - y_j` with `x_i - hi <= y_j < x_i - lo` (with `lo == hi`:
-/// `y_j == x_i - hi`), the membership rule of [`probe`].
+/// `y_j == x_i - hi`), the membership rule of [`probe_many`].
 fn pair_in_window(x: &[f64], y: &[f64], lo: f64, hi: f64) -> Option<f64> {
     let m = y.len();
     let mut a = 0usize;

@@ -78,7 +78,15 @@ pub fn judge(
             analysis.remove_outliers,
             analysis.outlier_factor,
         );
-        let outcome = classify::classify(&pair.name, &control, &experiment, &analysis);
+        let control_stats = stats::summary(&control);
+        let experiment_stats = stats::summary(&experiment);
+        let outcome = classify::classify(
+            &pair.name,
+            &control,
+            &experiment,
+            &analysis,
+            Some((control_stats.mean, experiment_stats.mean)),
+        );
         results.push(CanaryAnalysisResult {
             name: pair.name.clone(),
             id: pair.id.clone(),
@@ -87,10 +95,10 @@ pub fn judge(
             classification_reason: outcome.reason,
             groups: metric.groups.clone(),
             experiment_metadata: StatsMetadata {
-                stats: stats::summary(&experiment).into(),
+                stats: experiment_stats.into(),
             },
             control_metadata: StatsMetadata {
-                stats: stats::summary(&control).into(),
+                stats: control_stats.into(),
             },
             result_metadata: ResultMetadata {
                 ratio: Ratio(outcome.ratio),

