@@ -81,14 +81,6 @@ pub fn mann_whitney_sorted(
     let half = nx * ny / 2.0;
 
     let within = within_tie_sum(x) + within_tie_sum(y);
-    // The test at mu = 0 (the p-value).
-    let at_zero = fast_shifted_statistic(x, y, 0.0, within);
-    let sigma_zero = sigma(nx, ny, at_zero.tie_sum);
-    if sigma_zero == 0.0 {
-        return Err(MannWhitneyError::AllTied);
-    }
-    let z = corrected(at_zero.w - half) / sigma_zero;
-    let p_value = (2.0 * normal::cdf(z).min(normal::cdf(-z))).min(1.0);
 
     // Between pairwise differences only within-sample ties remain.
     let sigma_open = sigma(nx, ny, within);
@@ -136,7 +128,21 @@ pub fn mann_whitney_sorted(
     ranks.push(median_low);
     ranks.push(median_high);
 
-    let values = select_pair_differences(x, y, &ranks, mu_min, mu_max);
+    // mu = 0 (the p-value) rides along with the first round of probes.
+    let (values, zero) = select_pair_differences(x, y, &ranks, mu_min, mu_max, 0.0);
+    let at_zero = match zero {
+        Some((below, false)) => Shifted {
+            w: below as f64,
+            tie_sum: within,
+        },
+        _ => fast_shifted_statistic(x, y, 0.0, within),
+    };
+    let sigma_zero = sigma(nx, ny, at_zero.tie_sum);
+    if sigma_zero == 0.0 {
+        return Err(MannWhitneyError::AllTied);
+    }
+    let z = corrected(at_zero.w - half) / sigma_zero;
+    let p_value = (2.0 * normal::cdf(z).min(normal::cdf(-z))).min(1.0);
     let value_of = |k: u64| -> f64 {
         ranks
             .iter()
@@ -463,13 +469,22 @@ fn below_shifted_many(
 /// Counts the differences `<= v` for each probe and updates every bracket. The count
 /// `< v` is only needed to recognise `v` as an exact order statistic, so it is taken
 /// only when some `y_j` equals some `x_i - v` and a bracket could be resolved by it.
-fn probe_many(x: &[f64], y: &[f64], probes: &[f64], brackets: &mut [Bracket]) {
+///
+/// Returns each probe with its count of pairs `y_j < x_i - v` and whether it tied.
+fn probe_many(
+    x: &[f64],
+    y: &[f64],
+    probes: &[f64],
+    brackets: &mut [Bracket],
+) -> Vec<(f64, u64, bool)> {
     let pairs = (x.len() as u64) * (y.len() as u64);
+    let mut seen = Vec::with_capacity(probes.len());
     for chunk in probes.chunks(LANES) {
         #[cfg(test)]
         SWEEPS.with(|c| c.set(c.get() + 1));
         let (below, ties, bounds) = below_shifted_many(x, y, chunk);
         for (l, &v) in chunk.iter().enumerate() {
+            seen.push((v, below[l], ties[l]));
             let le = pairs - below[l];
             let needs_lt = ties[l]
                 && brackets
@@ -490,6 +505,7 @@ fn probe_many(x: &[f64], y: &[f64], probes: &[f64], brackets: &mut [Bracket]) {
             eprintln!("probes {chunk:?} widths={widths:?}");
         }
     }
+    seen
 }
 
 #[cfg(test)]
@@ -576,13 +592,17 @@ impl Bracket {
 }
 
 /// Selects the ascending order statistics `ranks` (1-based) of the pairwise differences.
+///
+/// `extra` is counted with the first probes when there are any; its count of pairs
+/// `y_j < x_i - extra` and tie flag come back beside the order statistics.
 fn select_pair_differences(
     x: &[f64],
     y: &[f64],
     ranks: &[u64],
     mu_min: f64,
     mu_max: f64,
-) -> Vec<f64> {
+    extra: f64,
+) -> (Vec<f64>, Option<(u64, bool)>) {
     let pairs = (x.len() as u64) * (y.len() as u64);
     // Enumerating a bracket costs one sweep plus its size; stop narrowing at about that.
     let enough = ((x.len() + y.len()) as u64).max(1024);
@@ -639,9 +659,15 @@ fn select_pair_differences(
             }
         }
     }
+    if !probes.is_empty() {
+        probes.push(extra);
+    }
     probes.sort_unstable_by(f64::total_cmp);
     probes.dedup();
-    probe_many(x, y, &probes, &mut brackets);
+    let extra_count = probe_many(x, y, &probes, &mut brackets)
+        .into_iter()
+        .find(|(v, _, _)| v.to_bits() == extra.to_bits())
+        .map(|(_, below, ties)| (below, ties));
 
     // Refine every open bracket per round with two interpolated probes aimed a little
     // either side of the target, so that accurate interpolations close it at once;
@@ -731,7 +757,7 @@ fn select_pair_differences(
             out.push(f64::NAN);
         }
     }
-    out
+    (out, extra_count)
 }
 
 /// Some difference `x_i - y_j` with `x_i - hi <= y_j < x_i - lo` (with `lo == hi`:
@@ -806,7 +832,7 @@ mod tests {
         y.sort_unstable_by(f64::total_cmp);
         let pairs = 300 * 250;
         let ranks = [1u64, 2, 17, 5000, 37_500, 37_501, 70_000, pairs];
-        let got = select_pair_differences(&x, &y, &ranks, x[0] - y[249], x[299] - y[0]);
+        let (got, _) = select_pair_differences(&x, &y, &ranks, x[0] - y[249], x[299] - y[0], 0.0);
         for (k, v) in ranks.iter().zip(got) {
             assert_eq!(v, kth(&x, &y, *k as usize), "rank {k}");
         }
@@ -882,7 +908,7 @@ mod tests {
             let (xs, ys) = (spread(&x, 0.7), spread(&y, 1.3));
             let pairs = (xs.len() * ys.len()) as u64;
             let ranks = [1, pairs / 100 + 1, pairs / 2, pairs / 2 + 1, pairs - pairs / 50, pairs];
-            let got = select_pair_differences(&xs, &ys, &ranks, xs[0] - ys[ys.len() - 1], xs[xs.len() - 1] - ys[0]);
+            let (got, _) = select_pair_differences(&xs, &ys, &ranks, xs[0] - ys[ys.len() - 1], xs[xs.len() - 1] - ys[0], 0.0);
             // Pair membership is decided as `y_j >= x_i - v`, which can disagree with the
             // rounded `x_i - y_j <= v` by an ulp; the values then differ by about that.
             let magnitude = xs[xs.len() - 1].abs().max(xs[0].abs()) + ys[ys.len() - 1].abs().max(ys[0].abs());
