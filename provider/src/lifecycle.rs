@@ -206,6 +206,7 @@ pub async fn apply(
 pub fn import(res: &dyn Resource, id: &str) -> Result<Value, Diagnostics> {
     parse_import_id(res.import_template(), id)
         .map(|parts| res.import(parts))
+        .or_else(|e| res.import_by_id(id).ok_or(e))
         .map_err(|e| {
             Diagnostics::from_error(
                 "Invalid Import ID",

@@ -108,6 +108,13 @@ pub trait Resource: Send + Sync {
     /// `read` needs.
     fn import(&self, parts: Vec<String>) -> Value;
 
+    /// The state for an import id in a second accepted form (for example a
+    /// bare pipeline id) that does not fit [`Resource::import_template`];
+    /// `None`, the default, keeps the template's error.
+    fn import_by_id(&self, _id: &str) -> Option<Value> {
+        None
+    }
+
     /// Rewrites a state stored at an older schema `version` (as JSON) into the
     /// current schema's shape. The default refuses, naming both versions.
     fn upgrade_state(

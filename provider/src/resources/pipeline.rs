@@ -31,8 +31,22 @@ use crate::value::Value;
 /// The resource type.
 pub struct PipelineResource;
 
-/// The documented import id template.
+/// The documented import id template; a bare pipeline id (a UUID) is accepted too.
 pub const IMPORT_TEMPLATE: &str = "<application>/<pipeline name>";
+
+/// The application of the pipeline `id`, from its newest stored revision
+/// (`GET /pipelineConfigs/{id}/history?limit=1`); `None` when Gate has no such pipeline.
+async fn application_of(ctx: &Ctx, id: &str) -> Result<Option<String>, ResourceError> {
+    match ctx.client.pipeline_history(id, 1).await {
+        Ok(revisions) => Ok(revisions
+            .first()
+            .and_then(|r| r.get("application"))
+            .and_then(Json::as_str)
+            .map(str::to_owned)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// The blocks that name an upstream pipeline by id or by name.
 const UPSTREAM_BLOCKS: &[&str] = &["pipeline_trigger", "pipeline_stage"];
@@ -483,9 +497,16 @@ impl Resource for PipelineResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, ResourceError> {
-        let Some(app) = text(state, "application") else {
-            return Ok(None);
+        let app = match (text(state, "application"), text(state, "id")) {
+            (Some(app), _) => app.to_owned(),
+            // Imported by id: the newest revision names the application.
+            (None, Some(id)) => match application_of(ctx, id).await? {
+                Some(app) => app,
+                None => return Ok(None),
+            },
+            (None, None) => return Ok(None),
         };
+        let app = app.as_str();
         let id = text(state, "id");
         let name = if id.is_none() {
             text(state, "name")
@@ -561,6 +582,15 @@ impl Resource for PipelineResource {
         ctx.client.delete_pipeline(app, name).await?;
         tracing::info!(pipeline = %label(prior), "deleted pipeline");
         Ok(())
+    }
+
+    fn import_by_id(&self, id: &str) -> Option<Value> {
+        let id = uuid::Uuid::parse_str(id.trim()).ok()?.to_string();
+        let mut state = self.import(Vec::new());
+        if let Value::Object(m) = &mut state {
+            m.insert("id".to_owned(), Value::String(id));
+        }
+        Some(state)
     }
 
     fn import(&self, parts: Vec<String>) -> Value {

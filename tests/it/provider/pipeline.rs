@@ -442,6 +442,18 @@ fn pipeline_every_block_acceptance() {
         );
         empty_plan(ws, "after import")?;
 
+        // Import by the pipeline's id alone.
+        ws.ok(&["state", "rm", "spinnaker_pipeline.all"])?;
+        let by_id = id.as_str().unwrap_or_default().to_owned();
+        ws.ok(&[
+            "import",
+            "-no-color",
+            "-input=false",
+            "spinnaker_pipeline.all",
+            &by_id,
+        ])?;
+        empty_plan(ws, "after import by id")?;
+
         // A malformed import id shows the expected form.
         ws.ok(&["state", "rm", "spinnaker_pipeline.all"])?;
         let run = ws.run(&[
