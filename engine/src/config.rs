@@ -267,6 +267,7 @@ impl Config {
                 self.scheduler.timezone
             )));
         }
+        crate::canary_accounts::validate(&self.canary).map_err(|e| invalid(e.to_string()))?;
         Ok(())
     }
 }

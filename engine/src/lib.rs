@@ -13,6 +13,7 @@
 pub mod api;
 pub mod applications;
 pub mod auth;
+pub mod canary_accounts;
 pub mod canary_configs;
 pub mod config;
 pub mod error;
