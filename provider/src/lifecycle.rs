@@ -68,6 +68,27 @@ pub fn plan(
     (planned, replace)
 }
 
+/// [`plan`] followed by the resource's own [`Resource::check_plan`]; errors
+/// fail the plan.
+pub fn plan_resource(
+    res: &dyn Resource,
+    block: &Block,
+    prior: &Value,
+    proposed: &Value,
+    config: &Value,
+) -> Result<(Value, Vec<AttributePath>), Diagnostics> {
+    let (planned, replace) = plan(block, prior, proposed, config);
+    let mut diags = Diagnostics::new();
+    if !planned.is_null() {
+        res.check_plan(prior, &planned, config, &mut diags);
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok((planned, replace))
+    }
+}
+
 fn field<'a>(v: &'a Value, name: &str) -> &'a Value {
     v.attr(name).unwrap_or(&Value::Null)
 }

@@ -86,6 +86,18 @@ pub trait Resource: Send + Sync {
     /// Checks configuration beyond types; values may be unknown.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
+    /// Checks a planned change against the prior state (values only the
+    /// refreshed state knows, e.g. stages that exist remotely); the default
+    /// accepts everything. Called by [`crate::lifecycle::plan_resource`].
+    fn check_plan(
+        &self,
+        _prior: &Value,
+        _planned: &Value,
+        _config: &Value,
+        _diags: &mut Diagnostics,
+    ) {
+    }
+
     /// The current remote object, or `None` when it no longer exists.
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, ResourceError>;
 

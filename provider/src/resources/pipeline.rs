@@ -496,6 +496,30 @@ impl Resource for PipelineResource {
         checks::check_config(config, diags);
     }
 
+    fn check_plan(&self, prior: &Value, _planned: &Value, config: &Value, diags: &mut Diagnostics) {
+        // depends_on may name unmanaged stages, which only the refreshed state lists.
+        let unmanaged: Vec<UnmanagedStage> = prior
+            .attr("unmanaged_stages")
+            .and_then(Value::as_elements)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|u| {
+                Some(UnmanagedStage {
+                    ref_id: text(u, "ref_id")?.to_owned(),
+                    stage_type: text(u, "type").unwrap_or_default().to_owned(),
+                    name: text(u, "name").unwrap_or_default().to_owned(),
+                })
+            })
+            .collect();
+        let blocks = convert::pipeline_blocks(config);
+        let unknown = blocks.stages.iter().any(|s| s.ref_id().is_none());
+        if !unknown
+            && let Err(ResourceError::Diagnostics(d)) = check_dependencies(&blocks, &unmanaged)
+        {
+            diags.extend(d);
+        }
+    }
+
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, ResourceError> {
         let app = match (text(state, "application"), text(state, "id")) {
             (Some(app), _) => app.to_owned(),

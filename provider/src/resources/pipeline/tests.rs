@@ -208,3 +208,48 @@ fn bad_json_text_is_reported_on_its_attribute() {
         Some("expected_artifacts")
     );
 }
+
+#[test]
+fn depends_on_may_name_unmanaged_stages_of_the_prior_state() {
+    let judge = |parent: &str| {
+        block(
+            "manual_judgment_stage",
+            &[
+                ("ref_id", s("judge")),
+                ("name", s("Judge")),
+                ("depends_on", Value::List(vec![s(parent)])),
+            ],
+        )
+    };
+    let mut prior = base();
+    prior.push((
+        "unmanaged_stages",
+        Value::List(vec![Value::Object(BTreeMap::from([
+            ("ref_id".to_owned(), s("deploy")),
+            ("type".to_owned(), s("deploy")),
+            ("name".to_owned(), s("Deploy")),
+        ]))]),
+    ));
+    let prior = config(&prior);
+    let mut ok = base();
+    ok.push(("manual_judgment_stage", Value::List(vec![judge("deploy")])));
+    let ok = config(&ok);
+    let mut d = Diagnostics::new();
+    PipelineResource.validate(&ok, &mut d);
+    PipelineResource.check_plan(&prior, &ok, &ok, &mut d);
+    assert!(!d.has_errors(), "{d}");
+
+    let mut bad = base();
+    bad.push(("manual_judgment_stage", Value::List(vec![judge("nope")])));
+    let bad = config(&bad);
+    let mut d = Diagnostics::new();
+    PipelineResource.check_plan(&prior, &bad, &bad, &mut d);
+    assert_eq!(
+        d.0.first()
+            .and_then(|x| x.path.as_ref())
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("manual_judgment_stage[0].depends_on"),
+        "{d}"
+    );
+}
