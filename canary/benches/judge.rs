@@ -202,7 +202,9 @@ fn main() {
         xs.sort_unstable_by(f64::total_cmp);
         ys.sort_unstable_by(f64::total_cmp);
         let test = best_of(&mut || {
-            std::hint::black_box(canary::judge::mann_whitney::mann_whitney_sorted(&xs, &ys, 0.98).ok());
+            std::hint::black_box(
+                canary::judge::mann_whitney::mann_whitney_sorted(&xs, &ys, 0.98).ok(),
+            );
         });
         let one = pairs.get(..1).unwrap_or(&[]);
         let whole = best_of(&mut || {
