@@ -499,11 +499,6 @@ fn probe_many(
                 b.observe(v, le, lt, bounds.get(l));
             }
         }
-        #[cfg(test)]
-        if std::env::var_os("CANARY_TRACE_PROBES").is_some() {
-            let widths: Vec<u64> = brackets.iter().map(Bracket::width).collect();
-            eprintln!("probes {chunk:?} widths={widths:?}");
-        }
     }
     seen
 }
