@@ -37,20 +37,16 @@ pub fn schema() -> Schema {
             .attribute(Attribute::required("name", Type::String, "Pipeline name (matched exactly, then ignoring case, as Gate does)."))
             .attribute(Attribute::computed("id", Type::String, "The pipeline config id."))
             .attribute(Attribute::computed("update_ts", Type::String, "Front50's `updateTs` of the last change (epoch milliseconds)."))
-            .attribute(Attribute::computed("json", Type::String, "The pipeline config as JSON, as Gate returns it.")),
+            .attribute(Attribute::computed("json", Type::String, "The pipeline config as JSON, as Gate returns it. Sensitive, because triggers can carry secrets.").sensitive()),
     )
 }
 
 fn pipeline_entry_type() -> Type {
     Type::Object(
-        [
-            ("id", Type::String),
-            ("name", Type::String),
-            ("json", Type::String),
-        ]
-        .into_iter()
-        .map(|(k, t)| (k.to_owned(), t))
-        .collect(),
+        [("id", Type::String), ("name", Type::String)]
+            .into_iter()
+            .map(|(k, t)| (k.to_owned(), t))
+            .collect(),
     )
 }
 
@@ -68,7 +64,7 @@ pub fn list_schema() -> Schema {
             .attribute(Attribute::computed(
                 "pipelines",
                 Type::list(pipeline_entry_type()),
-                "The pipelines: `id`, `name` and `json` of each.",
+                "The pipelines: `id` and `name` of each (read one with data source `spinnaker_pipeline` for its JSON).",
             )),
     )
 }
@@ -155,10 +151,6 @@ impl DataSource for PipelinesDataSource {
                 Value::Object(BTreeMap::from([
                     ("id".to_owned(), json_text(p, "id")),
                     ("name".to_owned(), json_text(p, "name")),
-                    (
-                        "json".to_owned(),
-                        Value::String(Json::Object(p.clone()).to_string()),
-                    ),
                 ]))
             })
             .collect();

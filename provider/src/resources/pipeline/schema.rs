@@ -94,11 +94,14 @@ pub fn schema() -> Schema {
             Type::String,
             "Front50's `updateTs` (epoch milliseconds) of the last write; apply refuses to overwrite a pipeline whose `updateTs` changed since the plan.",
         ))
-        .attribute(Attribute::computed(
-            "json",
-            Type::String,
-            "The pipeline JSON the provider last sent to Gate.",
-        ))
+        .attribute(
+            Attribute::computed(
+                "json",
+                Type::String,
+                "The pipeline JSON the provider last sent to Gate. Sensitive, because triggers can carry secrets (e.g. `git_trigger.secret`).",
+            )
+            .sensitive(),
+        )
         .attribute(
             Attribute::computed(
                 "unmanaged_stages",
