@@ -23,6 +23,58 @@ pub struct ConvertArgs {
     /// Pipeline JSON file, or `-` for stdin.
     #[arg(value_name = "FILE|-")]
     pub source: String,
+    /// Application for pipelines that have none.
+    #[arg(long, value_name = "APP")]
+    pub application: Option<String>,
+    /// Name for the pipeline if it has none (only when one pipeline lacks a name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Fills in a missing `application` and `name`; pipelines must end up with both.
+///
+/// # Errors
+/// [`Error::Input`] naming the file and the pipeline index when a field stays missing.
+pub fn complete(
+    file: &str,
+    pipelines: &mut [Pipeline],
+    application: Option<&str>,
+    name: Option<&str>,
+) -> Result<(), Error> {
+    let unnamed = pipelines.iter().filter(|p| missing(p, "name")).count();
+    for (i, p) in pipelines.iter_mut().enumerate() {
+        for (field, value, flag) in [
+            ("application", application, "--application"),
+            ("name", name, "--name"),
+        ] {
+            if !missing(p, field) {
+                continue;
+            }
+            match value {
+                Some(v) if field == "application" || unnamed == 1 => {
+                    p.raw_mut()
+                        .insert(field.into(), serde_json::Value::String(v.to_owned()));
+                }
+                _ => {
+                    return Err(Error::input(
+                        file,
+                        format!(
+                            "pipeline [{i}] has no `{field}` (Front50 needs one); add it to the JSON or pass {flag}"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn missing(pipeline: &Pipeline, field: &str) -> bool {
+    pipeline
+        .raw()
+        .get(field)
+        .and_then(serde_json::Value::as_str)
+        .is_none_or(|s| s.trim().is_empty())
 }
 
 /// The Terraform resource name of a pipeline: `<application>_<pipeline>` in snake_case.
@@ -59,8 +111,14 @@ pub fn resources(
 ///
 /// # Errors
 /// Invalid JSON or a field of the wrong type, naming the file.
-pub fn convert(source: &Source) -> Result<(String, Notes), Error> {
-    let pipelines = pipeline::model::parse_pipelines_named(&source.name, source.text.as_bytes())?;
+pub fn convert(
+    source: &Source,
+    application: Option<&str>,
+    name: Option<&str>,
+) -> Result<(String, Notes), Error> {
+    let mut pipelines =
+        pipeline::model::parse_pipelines_named(&source.name, source.text.as_bytes())?;
+    complete(&source.name, &mut pipelines, application, name)?;
     let mut notes = Notes::default();
     let mut names = UniqueNames::default();
     let resources = resources(
@@ -80,7 +138,7 @@ pub fn convert(source: &Source) -> Result<(String, Notes), Error> {
 /// As [`convert`].
 pub fn run(args: &ConvertArgs, out: &mut dyn Write) -> Result<Status, Error> {
     let source = Source::read(&args.source)?;
-    let (text, notes) = convert(&source)?;
+    let (text, notes) = convert(&source, args.application.as_deref(), args.name.as_deref())?;
     for warning in &notes.warnings {
         tracing::warn!("{}: {warning}", source.name);
     }

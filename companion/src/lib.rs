@@ -11,6 +11,8 @@
 //! * [`review`]: a `terraform show -json` plan → a pull-request comment.
 //! * [`graph`]: the stage DAG as Mermaid, DOT or SVG (laid out in-process).
 //! * [`judge`]: `spinhcl canary judge`.
+//! * [`run`]: `spinhcl run` (trigger and follow an execution) and `spinhcl judge` (answer a
+//!   manual judgment).
 //!
 //! Commands write their output to a caller-given writer and return a [`Status`]; errors are
 //! [`Error`] values whose messages name the file or field.
@@ -24,6 +26,7 @@ pub mod input;
 pub mod judge;
 pub mod live;
 pub mod review;
+pub mod run;
 pub mod validate;
 
 pub use error::Error;

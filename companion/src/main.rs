@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use companion::{Status, convert, export, graph, judge, review, validate};
+use companion::{Status, convert, export, graph, judge, review, run, validate};
 
 /// Keep Spinnaker delivery pipelines in Terraform: companion tools and an embedded engine.
 #[derive(Debug, Parser)]
@@ -40,6 +40,10 @@ enum Command {
     Review(review::ReviewArgs),
     /// Draw a pipeline's stage graph as Mermaid, DOT or SVG.
     Graph(graph::command::GraphArgs),
+    /// Trigger a pipeline and follow its stages until it finishes or waits for judgment.
+    Run(run::RunArgs),
+    /// Answer a manual judgment: continue or stop, with an optional input.
+    Judge(run::JudgeArgs),
     /// Canary analysis tools.
     #[command(subcommand)]
     Canary(judge::CanaryCommand),
@@ -67,6 +71,8 @@ fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::Review(args) => review::run(&args, stdout),
         Command::Graph(args) => graph::command::run(&args, stdout),
         Command::Canary(judge::CanaryCommand::Judge(args)) => judge::run(&args, stdout),
+        Command::Run(args) => run::run(&args, stdout),
+        Command::Judge(args) => run::judge(&args, stdout),
     };
     // Library errors already name their cause in one line; do not repeat the source chain.
     result.map_err(|e| anyhow::anyhow!("{e}"))

@@ -145,6 +145,13 @@ fn comments(pipeline: &Pipeline, decoded: &DecodedPipeline, notes: &mut Notes) -
             types.join(", ")
         ));
     }
+    let unmodelled = unmodelled_fields(pipeline);
+    if !unmodelled.is_empty() {
+        lines.push(format!(
+            "Pipeline {name:?}: fields without an attribute, kept by the provider when it writes over the live pipeline (import first), not written to a new one:"
+        ));
+        lines.extend(unmodelled.into_iter().map(|l| format!("  {l}")));
+    }
     for (stage, error) in &decoded.undecodable_stages {
         let ref_id = stage
             .get("refId")
@@ -157,6 +164,55 @@ fn comments(pipeline: &Pipeline, decoded: &DecodedPipeline, notes: &mut Notes) -
         notes.warnings.push(message);
     }
     lines
+}
+
+/// True for JSON that decodes as unset (null, `""`, `[]`, `{}`).
+fn is_empty(value: &Json) -> bool {
+    match value {
+        Json::Null => true,
+        Json::String(s) => s.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Keys of the typed stages and triggers of `pipeline` that their block does not model, one
+/// line per stage or trigger: `stage "3" (wait): isNew, foo`.
+pub fn unmodelled_fields(pipeline: &Pipeline) -> Vec<String> {
+    let mut out = Vec::new();
+    let extra = |spec: &BlockSpec, object: &serde_json::Map<String, Json>| {
+        let modelled = spec.modelled_keys();
+        object
+            .iter()
+            .filter(|(k, v)| !modelled.contains(&k.as_str()) && !is_empty(v))
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, trigger) in pipeline.triggers().iter().enumerate() {
+        let Some(spec) = trigger.trigger_type().and_then(blocks::trigger_for_type) else {
+            continue;
+        };
+        let keys = extra(spec, trigger.raw());
+        if !keys.is_empty() {
+            out.push(format!("trigger {} ({}): {keys}", i + 1, spec.name));
+        }
+    }
+    for stage in pipeline.stages() {
+        let Some(spec) = stage.stage_type().and_then(blocks::stage_for_type) else {
+            continue;
+        };
+        if blocks::decode(spec, stage.raw()).is_err() {
+            continue;
+        }
+        let keys = extra(spec, stage.raw());
+        if !keys.is_empty() {
+            let ref_id = stage.ref_id().unwrap_or_default();
+            out.push(format!("stage {ref_id:?} ({}): {keys}", spec.name));
+        }
+    }
+    out
 }
 
 /// A block of `spec` from its value; `depth` is the nesting depth of its attributes.

@@ -337,6 +337,22 @@ fn item_name(item: &Item<'_>) -> String {
 }
 
 fn item_changes(before: &[Item<'_>], after: &[Item<'_>], marks: &Marks) -> Vec<ItemChange> {
+    let mut out = changes_in_plan_order(before, after, marks);
+    out.sort_by(|a, b| {
+        if a.block.ends_with("_stage") && b.block.ends_with("_stage") {
+            pipeline::model::compare_ref_ids(&a.key, &b.key)
+        } else {
+            (a.block.as_str(), a.key.as_str()).cmp(&(b.block.as_str(), b.key.as_str()))
+        }
+    });
+    out
+}
+
+fn changes_in_plan_order(
+    before: &[Item<'_>],
+    after: &[Item<'_>],
+    marks: &Marks,
+) -> Vec<ItemChange> {
     let mut out = Vec::new();
     let find = |list: &[Item<'_>], block: &str, key: &str| {
         list.iter().position(|i| {
@@ -414,67 +430,63 @@ fn depends_on(value: &serde_json::Map<String, Json>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Unmanaged infrastructure stages of the live pipeline: from the `json` attribute (which has
-/// their dependencies), else from `unmanaged_stages`.
+/// Unmanaged infrastructure stages of the live pipeline, from `unmanaged_stages`; their
+/// dependencies come from the `json` last sent when it still holds them.
 fn unmanaged(before: &Json) -> Vec<Node> {
-    if let Some(Ok(Json::Object(live))) = before
+    let sent: Vec<serde_json::Map<String, Json>> = before
         .get("json")
         .and_then(Json::as_str)
-        .map(serde_json::from_str::<Json>)
-    {
-        let stages = live
-            .get("stages")
-            .and_then(Json::as_array)
-            .cloned()
-            .unwrap_or_default();
-        return stages
+        .and_then(|t| serde_json::from_str::<Json>(t).ok())
+        .and_then(|live| live.get("stages").and_then(Json::as_array).cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| s.as_object().cloned())
+        .collect();
+    let parents = |ref_id: &str| {
+        sent.iter()
+            .find(|s| s.get("refId").and_then(ref_id_string).as_deref() == Some(ref_id))
+            .and_then(|s| s.get("requisiteStageRefIds").and_then(Json::as_array))
+            .map(|l| l.iter().filter_map(ref_id_string).collect())
+            .unwrap_or_default()
+    };
+    let listed = before.get("unmanaged_stages").and_then(Json::as_array);
+    match listed {
+        Some(list) => list
             .iter()
             .filter_map(Json::as_object)
+            .map(|s| {
+                let text = |k: &str| s.get(k).and_then(ref_id_string).unwrap_or_default();
+                let ref_id = text("ref_id");
+                Node {
+                    depends_on: parents(&ref_id),
+                    ref_id,
+                    name: text("name"),
+                    stage_type: text("type"),
+                    mark: Mark::Unmanaged,
+                }
+            })
+            .collect(),
+        // Older state without the list: the infrastructure stages of the JSON last sent.
+        None => sent
+            .iter()
             .filter(|s| {
                 s.get("type")
                     .and_then(Json::as_str)
                     .is_some_and(stage_types::is_infrastructure)
             })
-            .map(|s| Node {
-                ref_id: s.get("refId").and_then(ref_id_string).unwrap_or_default(),
-                name: s
-                    .get("name")
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                stage_type: s
-                    .get("type")
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                depends_on: s
-                    .get("requisiteStageRefIds")
-                    .and_then(Json::as_array)
-                    .map(|l| l.iter().filter_map(ref_id_string).collect())
-                    .unwrap_or_default(),
-                mark: Mark::Unmanaged,
+            .map(|s| {
+                let text = |k: &str| s.get(k).and_then(ref_id_string).unwrap_or_default();
+                let ref_id = text("refId");
+                Node {
+                    depends_on: parents(&ref_id),
+                    ref_id,
+                    name: text("name"),
+                    stage_type: text("type"),
+                    mark: Mark::Unmanaged,
+                }
             })
-            .collect();
+            .collect(),
     }
-    before
-        .get("unmanaged_stages")
-        .and_then(Json::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(Json::as_object)
-                .map(|s| {
-                    let text = |k: &str| s.get(k).and_then(ref_id_string).unwrap_or_default();
-                    Node {
-                        ref_id: text("ref_id"),
-                        name: text("name"),
-                        stage_type: text("type"),
-                        depends_on: Vec::new(),
-                        mark: Mark::Unmanaged,
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn text_of(object: &Json, key: &str) -> Option<String> {
@@ -565,6 +577,10 @@ fn graph(
             })
     };
     let mut nodes: Vec<Node> = Vec::new();
+    let mut before: Vec<&Item<'_>> = before.iter().collect();
+    let mut after: Vec<&Item<'_>> = after.iter().collect();
+    before.sort_by(|a, b| pipeline::model::compare_ref_ids(&a.key, &b.key));
+    after.sort_by(|a, b| pipeline::model::compare_ref_ids(&a.key, &b.key));
     let node = |item: &Item<'_>, mark: Mark| Node {
         ref_id: item.key.clone(),
         name: item

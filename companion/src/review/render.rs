@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::Review;
 use super::diff::{FieldChange, ItemAction, ItemChange, PipelineChange};
+use super::plan::Action;
 use crate::graph::mermaid;
 
 /// HTML-escapes a value for a Markdown table cell (pipes included).
@@ -57,7 +58,7 @@ fn md_fields(out: &mut String, fields: &[FieldChange], indent: &str) {
     }
 }
 
-fn md_items(out: &mut String, title: &str, items: &[ItemChange]) {
+fn md_items(out: &mut String, title: &str, items: &[ItemChange], details: bool) {
     if items.is_empty() {
         return;
     }
@@ -68,18 +69,23 @@ fn md_items(out: &mut String, title: &str, items: &[ItemChange]) {
             ItemAction::Removed => "removed",
             ItemAction::Changed => "changed",
         };
+        let name = if item.name.is_empty() {
+            String::new()
+        } else {
+            format!(" {:?}", item.name)
+        };
         let _ = writeln!(
             out,
-            "- `{}` {} `{}` {:?} ({})\n",
+            "- `{}` {verb} `{}`{name} ({})\n",
             item_symbol(item.action),
-            verb,
             item.key,
-            item.name,
             item.block
         );
-        md_fields(out, &item.fields, "  ");
-        if !item.fields.is_empty() {
-            out.push('\n');
+        if details {
+            md_fields(out, &item.fields, "  ");
+            if !item.fields.is_empty() {
+                out.push('\n');
+            }
         }
     }
 }
@@ -97,14 +103,21 @@ fn md_pipeline(out: &mut String, p: &PipelineChange) {
     for w in &p.warnings {
         let _ = writeln!(out, "> [!WARNING]\n> {w}\n");
     }
-    if !p.fields.is_empty() {
+    // For a destroyed pipeline every value goes away: list what goes, not each field.
+    let details = p.action != Action::Destroy;
+    if details && !p.fields.is_empty() {
         let _ = writeln!(out, "**Pipeline fields**\n");
         md_fields(out, &p.fields, "");
         out.push('\n');
     }
-    md_items(out, "Stages", &p.stages);
-    md_items(out, "Triggers", &p.triggers);
-    md_items(out, "Parameters, notifications and lock", &p.blocks);
+    md_items(out, "Stages", &p.stages, details);
+    md_items(out, "Triggers", &p.triggers, details);
+    md_items(
+        out,
+        "Parameters, notifications and lock",
+        &p.blocks,
+        details,
+    );
     if !p.graph.nodes.is_empty() {
         let _ = writeln!(
             out,

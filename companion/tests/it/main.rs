@@ -1,5 +1,6 @@
 //! Process-level tests of `spinhcl server`: the real binary as a child process.
 
+mod cli;
 mod durability;
 mod hostile;
 mod server_cli;
