@@ -171,9 +171,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Paths answered without credentials, as in Gate.
+/// Paths answered without credentials, as in Gate (`POST /webhooks/**` is permit-all; signed
+/// sources are checked by the webhook controller).
 fn is_public(path: &str) -> bool {
-    path == "/health" || path.starts_with("/__spinhcl/")
+    path == "/health" || path.starts_with("/__spinhcl/") || path.starts_with("/webhooks/")
 }
 
 /// Middleware: puts the [`Caller`] into request extensions, or answers 401.

@@ -12,7 +12,18 @@
 //! max_body_bytes = 10485760 # 10 MiB (default)
 //!
 //! [scheduler]
-//! timezone = "America/Los_Angeles"
+//! timezone = "America/Los_Angeles"   # cron triggers and execution windows
+//!
+//! [executions]
+//! fetch_limit = 10          # default `limit` of GET /applications/{app}/pipelines, per config
+//!
+//! [jenkins.masters.ci]      # the jenkins stage's `master = "ci"`
+//! url = "https://jenkins.example.com/"
+//! username = "spinnaker"
+//! api_token = "…"           # never logged
+//!
+//! [webhooks.sources.github] # POST /webhooks/webhook/github must be signed:
+//! secret = "…"              # X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>
 //!
 //! [testing]
 //! faults = false            # test-only fault injection routes
@@ -52,6 +63,12 @@ pub struct Config {
     /// `[testing]`: switches meant only for test suites.
     #[serde(default)]
     pub testing: TestingConfig,
+    /// `[executions]`: execution listing defaults.
+    #[serde(default)]
+    pub executions: ExecutionsConfig,
+    /// `[webhooks]`: shared secrets of webhook trigger sources (`[webhooks.sources.<source>]`).
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
 }
 
 /// `[auth]`.
@@ -134,8 +151,9 @@ fn default_max_body_bytes() -> usize {
     DEFAULT_MAX_BODY_BYTES
 }
 
-/// `[jenkins]`: kept as raw tables until the jenkins stage types them.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[jenkins]`: raw tables, typed by [`JenkinsConfig::typed_masters`]. `Debug` shows only the
+/// master names (the tables hold API tokens).
+#[derive(Clone, Default, Deserialize)]
 pub struct JenkinsConfig {
     /// `[jenkins.masters.<name>]`.
     #[serde(default)]
@@ -169,6 +187,101 @@ impl Default for SchedulerConfig {
 
 fn default_timezone() -> String {
     DEFAULT_TIMEZONE.to_owned()
+}
+
+/// `[executions]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionsConfig {
+    /// Default `limit` of `GET /applications/{app}/pipelines` (per pipeline config), as Gate's
+    /// `gate.execution.fetch.limit`.
+    #[serde(default = "default_fetch_limit")]
+    pub fetch_limit: usize,
+}
+
+impl Default for ExecutionsConfig {
+    fn default() -> Self {
+        Self {
+            fetch_limit: default_fetch_limit(),
+        }
+    }
+}
+
+fn default_fetch_limit() -> usize {
+    10
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// `[webhooks.sources.<source>]`: sources whose events must be signed.
+    #[serde(default)]
+    pub sources: BTreeMap<String, WebhookSource>,
+}
+
+/// One signed webhook source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSource {
+    /// The shared secret: events need `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the
+    /// raw body>` (or GitHub's `X-Hub-Signature: sha1=<hex>`). Never logged.
+    pub secret: Secret,
+}
+
+impl fmt::Debug for JenkinsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JenkinsConfig")
+            .field("masters", &self.masters.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl JenkinsConfig {
+    /// The masters, typed for the jenkins stage.
+    ///
+    /// # Errors
+    /// A message naming the master and field that is missing or of the wrong type.
+    pub fn typed_masters(&self) -> Result<execution::stages::jenkins::JenkinsMasters, String> {
+        let mut out = execution::stages::jenkins::JenkinsMasters::new();
+        for (name, table) in &self.masters {
+            let text = |key: &str| -> Result<Option<String>, String> {
+                match table.get(key) {
+                    None => Ok(None),
+                    Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(format!("jenkins.masters.{name}.{key} must be a string")),
+                }
+            };
+            for key in table.keys() {
+                if !["url", "username", "api_token"].contains(&key.as_str()) {
+                    return Err(format!(
+                        "jenkins.masters.{name}.{key} is not a known field (url, username, api_token)"
+                    ));
+                }
+            }
+            let address = text("url")?
+                .filter(|u| !u.trim().is_empty())
+                .ok_or_else(|| format!("jenkins.masters.{name}.url is required"))?;
+            if url_is_invalid(&address) {
+                return Err(format!(
+                    "jenkins.masters.{name}.url {address:?} is not an http(s) URL"
+                ));
+            }
+            out.insert(
+                name.clone(),
+                execution::stages::jenkins::JenkinsMaster {
+                    address,
+                    username: text("username")?,
+                    api_token: text("api_token")?.map(execution::secret::Secret::new),
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn url_is_invalid(url: &str) -> bool {
+    !(url.starts_with("http://") || url.starts_with("https://"))
 }
 
 /// `[testing]`: test-only switches. Never enable these in a real deployment.
@@ -268,6 +381,19 @@ impl Config {
             )));
         }
         crate::canary_accounts::validate(&self.canary).map_err(|e| invalid(e.to_string()))?;
+        self.jenkins.typed_masters().map_err(invalid)?;
+        if self.executions.fetch_limit == 0 {
+            return Err(invalid(
+                "executions.fetch_limit must be greater than 0".to_owned(),
+            ));
+        }
+        for (source, entry) in &self.webhooks.sources {
+            if entry.secret.expose().is_empty() {
+                return Err(invalid(format!(
+                    "webhooks.sources.{source}.secret must not be empty"
+                )));
+            }
+        }
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! spinhcl's embedded, Spinnaker-compatible engine: Gate's HTTP API for applications, tasks,
-//! pipeline configs and canary configs, on durable SQLite storage.
+//! pipeline configs, canary configs and pipeline executions, on durable SQLite storage.
 //!
 //! # Layout
 //! * [`server`]: state, router, `serve`, and `run` (used by `spinhcl server`).
@@ -8,6 +8,8 @@
 //! * Domain rules, one module per entity: [`applications`] (Orca's application jobs),
 //!   [`orchestration`] (tasks), [`pipelines`] (Front50's save rules), [`canary_configs`]
 //!   (Kayenta's rules).
+//! * [`executions`]: running pipelines (the `execution` core driven by one task, its rounds
+//!   group-committed to SQLite, resumed after a restart; cron and pipeline triggers).
 //! * [`store`]: SQLite with group commit and migrations.
 
 pub mod api;
@@ -17,6 +19,7 @@ pub mod canary_accounts;
 pub mod canary_configs;
 pub mod config;
 pub mod error;
+pub mod executions;
 pub mod orchestration;
 pub mod pipelines;
 pub mod server;

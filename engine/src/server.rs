@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, testing::Faults};
 use crate::auth::{self, Authenticator};
 use crate::config::{Config, ConfigError};
+use crate::executions::Executions;
 use crate::store::{Store, StoreError};
 
 /// Gate's default address.
@@ -30,18 +31,29 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Fault queue and counters, when `[testing] faults = true`.
     pub faults: Option<Arc<Faults>>,
+    /// The pipeline execution driver.
+    pub executions: Executions,
 }
 
 impl AppState {
-    /// Builds the state from an opened store and a configuration.
+    /// Builds the state from an opened store and a configuration, and starts the execution
+    /// driver (which resumes unfinished executions) on the current tokio runtime.
     pub fn new(store: Store, config: Config) -> Self {
+        Self::with_clock(store, config, Arc::new(execution::SystemClock))
+    }
+
+    /// [`AppState::new`] with executions on `clock` (tests pass a `ManualClock` and call
+    /// `executions.tick()` after moving it).
+    pub fn with_clock(store: Store, config: Config, clock: Arc<dyn execution::Clock>) -> Self {
         let auth = Arc::new(Authenticator::new(&config.auth));
         let faults = config.testing.faults.then(|| Arc::new(Faults::default()));
+        let executions = Executions::start(store.clone(), &config, clock);
         Self {
             store,
             config: Arc::new(config),
             auth,
             faults,
+            executions,
         }
     }
 }
@@ -53,7 +65,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api::applications::routes())
         .merge(api::tasks::routes())
         .merge(api::pipeline_configs::routes())
-        .merge(api::canary_configs::routes());
+        .merge(api::canary_configs::routes())
+        .merge(api::executions::routes())
+        .merge(api::webhooks::routes());
     if state.faults.is_some() {
         routes = routes.merge(api::testing::routes());
     }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod durability;
+mod executions;
 mod hostile;
 mod server_cli;
 mod support;

@@ -3,10 +3,12 @@
 
 pub mod applications;
 pub mod canary_configs;
+pub mod executions;
 pub mod health;
 pub mod pipeline_configs;
 pub mod tasks;
 pub mod testing;
+pub mod webhooks;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};

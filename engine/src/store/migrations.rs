@@ -1,7 +1,7 @@
 //! Versioned schema migrations, tracked in `PRAGMA user_version`.
 //!
 //! Each entry of [`MIGRATIONS`] moves the schema from version `i` to `i + 1`. Append new entries
-//! (never edit released ones); part 2 adds its execution tables here.
+//! (never edit released ones).
 
 use rusqlite::Connection;
 
@@ -48,6 +48,26 @@ pub const MIGRATIONS: &[&str] = &[
          updated_ts INTEGER NOT NULL,
          body TEXT NOT NULL
      );",
+    // 2: pipeline executions (header JSON without stages) and their stages, one row each, so a
+    // scheduling round writes only the stages it changed.
+    "CREATE TABLE executions (
+         id TEXT PRIMARY KEY,
+         application TEXT NOT NULL,
+         pipeline_config_id TEXT,
+         status TEXT NOT NULL,
+         build_time INTEGER NOT NULL,
+         start_time INTEGER,
+         body TEXT NOT NULL
+     );
+     CREATE INDEX executions_by_application ON executions (application, pipeline_config_id, build_time);
+     CREATE INDEX executions_by_status ON executions (status);
+     CREATE TABLE execution_stages (
+         execution_id TEXT NOT NULL,
+         stage_id TEXT NOT NULL,
+         position REAL NOT NULL,
+         body TEXT NOT NULL,
+         PRIMARY KEY (execution_id, stage_id)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -8,10 +8,12 @@
 //!   fsync, so saves per second can exceed the disk's fsync rate.
 //! * [`readers`]: read-only connections, used from `spawn_blocking`.
 //! * [`migrations`]: schema versions tracked in `PRAGMA user_version`; add a new entry to extend.
-//! * [`applications`], [`pipelines`], [`canary_configs`], [`tasks`]: the SQL for each entity.
+//! * [`applications`], [`pipelines`], [`canary_configs`], [`tasks`], [`executions`]: the SQL for
+//!   each entity.
 
 pub mod applications;
 pub mod canary_configs;
+pub mod executions;
 pub mod migrations;
 pub mod pipelines;
 mod readers;
@@ -119,6 +121,21 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         self.writer.submit(work).await
+    }
+
+    /// Queues `work` like [`Store::write`] but now, without awaiting: writes queued one after
+    /// the other commit in that order. The returned future answers once the batch is durable.
+    /// The execution driver uses it to keep scheduling while earlier rounds commit.
+    pub fn write_queued<R, E, F>(
+        &self,
+        work: F,
+    ) -> impl std::future::Future<Output = Result<R, E>> + Send + 'static
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.writer.enqueue(work)
     }
 
     /// Runs `work` on a read-only connection from the pool, off the async runtime.

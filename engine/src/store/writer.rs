@@ -116,6 +116,39 @@ impl Writer {
             .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
     }
 
+    /// Sends the job at once (so jobs enqueued one after another commit in that order) and
+    /// returns a future for its result.
+    pub(super) fn enqueue<F, R, E>(
+        &self,
+        work: F,
+    ) -> impl std::future::Future<Output = Result<R, E>> + Send + 'static
+    where
+        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Pending {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        let sent = self
+            .sender
+            .lock()
+            .ok()
+            .and_then(|guard| guard.as_ref().map(|s| s.send(job).is_ok()))
+            .unwrap_or(false);
+        async move {
+            if !sent {
+                return Err(E::from(StoreError::Closed));
+            }
+            answer
+                .await
+                .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
+        }
+    }
+
     pub(super) fn shutdown(&self) {
         if let Ok(mut sender) = self.sender.lock() {
             sender.take();

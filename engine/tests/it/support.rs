@@ -1,6 +1,9 @@
 //! A test server: a fresh data folder, `engine::serve` on 127.0.0.1:0, and request helpers.
 
+use std::sync::Arc;
+
 use engine::{AppState, Config, Store};
+use execution::ManualClock;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -9,6 +12,10 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub url: String,
     pub client: Client,
+    /// The execution driver's handle (`tick()` runs a round now).
+    pub executions: engine::executions::Executions,
+    /// The clock executions run on (moved by tests that use [`TestServer::with_clock`]).
+    pub clock: ManualClock,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -20,24 +27,108 @@ impl TestServer {
 
     pub async fn with_config(toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        Self::build(toml, dir, None).await
+    }
+
+    /// A server whose executions run on a manual clock starting at `start_ms`.
+    pub async fn with_clock(toml: &str, start_ms: i64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::build(toml, dir, Some(ManualClock::new(start_ms))).await
+    }
+
+    async fn build(toml: &str, dir: tempfile::TempDir, clock: Option<ManualClock>) -> Self {
         let store = Store::open(dir.path()).unwrap();
         let config = Config::parse(toml, "test.toml").unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(engine::serve(
-            listener,
-            AppState::new(store, config),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let (state, clock) = match clock {
+            Some(clock) => (
+                AppState::with_clock(store, config, Arc::new(clock.clone())),
+                clock,
+            ),
+            None => (AppState::new(store, config), ManualClock::new(0)),
+        };
+        let executions = state.executions.clone();
+        tokio::spawn(engine::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
         Self {
             url,
             client: Client::new(),
+            executions,
+            clock,
             _dir: dir,
             _stop: stop,
         }
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.client.patch(format!("{}{path}", self.url))
+    }
+
+    /// Saves a pipeline config (asserting 200) and returns its stored form.
+    pub async fn put_pipeline(&self, config: Value) -> Value {
+        let app = config["application"].as_str().unwrap().to_owned();
+        let name = config["name"].as_str().unwrap().to_owned();
+        let response = self.save_pipeline(&config).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        self.executions.tick().await.unwrap();
+        self.pipeline(&app, &name).await
+    }
+
+    /// Triggers `app/name` through the API (202) and returns the execution id.
+    pub async fn trigger(&self, app: &str, name: &str, trigger: Value) -> String {
+        let response = self
+            .post(&format!("/pipelines/{app}/{name}"))
+            .json(&trigger)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+        let reference = json_of(response).await["ref"].as_str().unwrap().to_owned();
+        reference.trim_start_matches("/pipelines/").to_owned()
+    }
+
+    /// `GET /pipelines/{id}`.
+    pub async fn execution(&self, id: &str) -> Value {
+        let response = self.get(&format!("/pipelines/{id}")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        json_of(response).await
+    }
+
+    /// Runs rounds (moving the manual clock by `step_ms` each time) until `done` holds for the
+    /// execution, and returns it.
+    pub async fn until(&self, id: &str, step_ms: i64, done: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..400 {
+            self.executions.tick().await.unwrap();
+            let execution = self.execution(id).await;
+            if done(&execution) {
+                return execution;
+            }
+            self.clock.advance(step_ms);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!(
+            "execution {id} never reached the condition: {}",
+            self.execution(id).await
+        );
+    }
+
+    /// [`TestServer::until`] the execution's status is final.
+    pub async fn finish(&self, id: &str) -> Value {
+        self.until(id, 1_000, |e| {
+            [
+                "SUCCEEDED",
+                "TERMINAL",
+                "CANCELED",
+                "STOPPED",
+                "FAILED_CONTINUE",
+                "SKIPPED",
+            ]
+            .contains(&e["status"].as_str().unwrap_or_default())
+        })
+        .await
     }
 
     pub fn get(&self, path: &str) -> RequestBuilder {
@@ -134,4 +225,22 @@ pub fn without_server_fields(mut doc: Value) -> Value {
         }
     }
     doc
+}
+
+/// The stage of an execution with this refId.
+pub fn stage<'a>(execution: &'a Value, ref_id: &str) -> &'a Value {
+    execution["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["refId"] == ref_id && s["parentStageId"].is_null())
+        .unwrap_or_else(|| panic!("no stage {ref_id} in {execution}"))
+}
+
+/// The status of the stage with this refId.
+pub fn stage_status(execution: &Value, ref_id: &str) -> String {
+    stage(execution, ref_id)["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
