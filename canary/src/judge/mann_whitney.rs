@@ -430,40 +430,60 @@ fn below_shifted_many(
     y: &[f64],
     mus: &[f64],
 ) -> ([u64; LANES], [bool; LANES], Vec<Rc<Vec<u32>>>) {
+    struct Lane {
+        mu: f64,
+        i: usize,
+        j: usize,
+        total: u64,
+        ties: usize,
+        bounds: Vec<u32>,
+    }
     let (n, m) = (x.len(), y.len());
-    let lanes = mus.len().min(LANES);
-    let mut i = [0usize; LANES];
-    let mut j = [0usize; LANES];
-    let mut total = [0u64; LANES];
-    let mut ties = [0usize; LANES];
-    let mut bounds: Vec<Vec<u32>> = (0..lanes).map(|_| vec![0u32; n]).collect();
+    let mut lanes: Vec<Lane> = mus
+        .iter()
+        .take(LANES)
+        .map(|&mu| Lane {
+            mu,
+            i: 0,
+            j: 0,
+            total: 0,
+            ties: 0,
+            bounds: vec![0u32; n],
+        })
+        .collect();
     for _ in 0..(n + m) {
-        for (l, row) in bounds.iter_mut().enumerate() {
-            let (ii, jj) = (i[l], j[l]);
+        for lane in &mut lanes {
+            let (ii, jj) = (lane.i, lane.j);
             let (Some(&xv), Some(&b)) = (x.get(ii), y.get(jj)) else {
                 continue;
             };
-            let a = xv - mus[l];
+            let a = xv - lane.mu;
             let y_first = usize::from(b < a);
-            ties[l] |= usize::from(b == a);
-            total[l] += (jj as u64) * (1 - y_first) as u64;
+            lane.ties |= usize::from(b == a);
+            lane.total += (jj as u64) * (1 - y_first) as u64;
             // Overwritten until the x step; the last write is the boundary.
-            if let Some(slot) = row.get_mut(ii) {
+            if let Some(slot) = lane.bounds.get_mut(ii) {
                 *slot = jj as u32;
             }
-            j[l] = jj + y_first;
-            i[l] = ii + 1 - y_first;
+            lane.j = jj + y_first;
+            lane.i = ii + 1 - y_first;
         }
     }
+    let mut totals = [0u64; LANES];
     let mut flags = [false; LANES];
-    for (l, row) in bounds.iter_mut().enumerate() {
-        total[l] += (n - i[l]) as u64 * j[l] as u64;
-        flags[l] = ties[l] != 0;
-        for slot in row.iter_mut().skip(i[l]) {
-            *slot = j[l] as u32;
+    let mut all_bounds = Vec::with_capacity(lanes.len());
+    for (l, mut lane) in lanes.into_iter().enumerate() {
+        let rest = (n - lane.i.min(n)) as u64 * lane.j as u64;
+        if let (Some(t), Some(f)) = (totals.get_mut(l), flags.get_mut(l)) {
+            *t = lane.total + rest;
+            *f = lane.ties != 0;
         }
+        for slot in lane.bounds.iter_mut().skip(lane.i) {
+            *slot = lane.j as u32;
+        }
+        all_bounds.push(Rc::new(lane.bounds));
     }
-    (total, flags, bounds.into_iter().map(Rc::new).collect())
+    (totals, flags, all_bounds)
 }
 
 /// Counts the differences `<= v` for each probe and updates every bracket. The count
@@ -633,17 +653,12 @@ fn select_pair_differences(
             let margin = 2.5 * (p * (1.0 - p) / s).sqrt() + 1.0 / s;
             // One probe at each target's estimate, pushed outwards at the two ends, so
             // the probes bracket every target with high probability.
-            let mut qs = vec![p];
-            if i == 0 {
-                qs[0] = p - margin;
-            }
-            if i == last {
-                qs.push(p + margin);
-                if i == 0 {
-                    qs.retain(|q| *q != p);
-                    qs.insert(0, p - margin);
-                }
-            }
+            let qs = match (i == 0, i == last) {
+                (true, true) => vec![p - margin, p + margin],
+                (true, false) => vec![p - margin],
+                (false, true) => vec![p + margin],
+                (false, false) => vec![p],
+            };
             for q in qs {
                 if q > 0.0 && q < 1.0 {
                     // Midway between neighbouring sample values: unlikely to be a pair
