@@ -27,6 +27,10 @@
 //!
 //! [testing]
 //! faults = false            # test-only fault injection routes
+//!
+//! [aws]                     # see `engine::aws`
+//! account = "prod"
+//! region = "us-east-1"
 //! ```
 
 use std::collections::BTreeMap;
@@ -63,6 +67,9 @@ pub struct Config {
     /// `[testing]`: switches meant only for test suites.
     #[serde(default)]
     pub testing: TestingConfig,
+    /// `[aws]`: the AWS account the `clusterSize` precondition counts server groups in.
+    #[serde(default)]
+    pub aws: crate::aws::AwsConfig,
     /// `[executions]`: execution listing defaults.
     #[serde(default)]
     pub executions: ExecutionsConfig,
@@ -380,6 +387,7 @@ impl Config {
                 self.scheduler.timezone
             )));
         }
+        self.aws.validate().map_err(invalid)?;
         crate::canary_accounts::validate(&self.canary).map_err(|e| invalid(e.to_string()))?;
         self.jenkins.typed_masters().map_err(invalid)?;
         if self.executions.fetch_limit == 0 {

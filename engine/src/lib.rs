@@ -5,6 +5,7 @@
 //! * [`server`]: state, router, `serve`, and `run` (used by `spinhcl server`).
 //! * [`api`]: one module per Gate controller; [`error`]: Gate's error body.
 //! * [`auth`]: callers and Fiat-style application permissions; [`config`]: the TOML file.
+//! * [`aws`]: the `[aws]` account and the `clusterSize` precondition's lookup of AWS clusters.
 //! * Domain rules, one module per entity: [`applications`] (Orca's application jobs),
 //!   [`orchestration`] (tasks), [`pipelines`] (Front50's save rules), [`canary_configs`]
 //!   (Kayenta's rules).
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod applications;
 pub mod auth;
+pub mod aws;
 pub mod canary_accounts;
 pub mod canary_configs;
 pub mod config;

@@ -88,7 +88,8 @@ pub fn schema() -> Schema {
                 "max_parallel_requests",
                 Type::Number,
                 "Requests to Gate in flight at once. Defaults to `8`.",
-            )),
+            ))
+            .block(crate::aws::schema_block()),
     )
 }
 
@@ -270,6 +271,10 @@ pub fn build(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<ga
         }
         Some(n)
     };
+    // The aws block: checked here, installed for the aws_* data sources and plan checks.
+    if !config.attr("aws").is_some_and(Value::contains_unknown) {
+        crate::aws::install(crate::aws::parse_block(config.attr("aws"), env, diags));
+    }
     let max_retries = number("max_retries", 0.0, diags);
     let max_parallel = number("max_parallel_requests", 1.0, diags);
     let rps = config

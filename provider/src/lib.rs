@@ -9,9 +9,11 @@
 //!   builder, diagnostics with attribute paths.
 //! - [`lifecycle`], [`resource`], [`import_id`]: rules every resource shares.
 //! - [`config`]: the provider block.
+//! - [`aws`]: the provider's `aws` block, AWS clients and views, plan-time cluster checks.
 //! - [`resources`], [`data_sources`]: one module per type.
 //! - [`docs`]: renders the Registry documentation from schemas and examples.
 
+pub mod aws;
 pub mod config;
 pub mod data_sources;
 pub mod diag;

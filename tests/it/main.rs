@@ -2,4 +2,5 @@
 //! `spinhcl server`. Acceptance tests skip unless `TF_ACC=1`.
 
 mod cli;
+mod aws;
 mod provider;
