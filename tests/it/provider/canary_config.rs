@@ -353,3 +353,51 @@ fn canary_config_validation_names_attributes() {
         },
     );
 }
+
+#[test]
+fn canary_stage_refers_to_the_config_by_id() {
+    each_terraform(
+        "canary_stage_refers_to_the_config_by_id",
+        |_, engine, ws| {
+            let body = format!(
+                "{}\nresource \"spinnaker_application\" \"shop\" {{\n  name  = \"tfaccshop\"\n  email = \"shop@example.com\"\n}}\n{}",
+                config(&engine.url, FIRST),
+                r#"
+resource "spinnaker_pipeline" "release" {
+  application = spinnaker_application.shop.name
+  name        = "release"
+
+  canary_stage {
+    ref_id            = "canary"
+    name              = "Canary"
+    canary_config_id  = spinnaker_canary_config.checkout.id
+    lifetime_duration = "PT1H"
+    scope {
+      control_scope    = "tfaccshop-baseline"
+      experiment_scope = "tfaccshop-canary"
+    }
+  }
+}
+"#
+            );
+            ws.write(&body)?;
+            ws.init()?;
+            let run = ws.apply()?;
+            ensure!(run.stdout.contains("3 added"), "create: {}", run.text());
+            let id = state_id(ws)?;
+            let (status, pipeline) = engine.call(
+                "GET",
+                "/applications/tfaccshop/pipelineConfigs/release",
+                None,
+            )?;
+            ensure!(status == 200, "GET pipeline: HTTP {status} {pipeline}");
+            ensure!(
+                pipeline["stages"][0]["type"] == "kayentaCanary"
+                    && pipeline["stages"][0]["canaryConfig"]["canaryConfigId"]
+                        == Value::String(id.clone()),
+                "the stage does not name canary config {id}: {pipeline}"
+            );
+            empty_plan(ws, "create")
+        },
+    );
+}
