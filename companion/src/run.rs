@@ -17,9 +17,11 @@ pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8084";
 
 /// Flags of `spinhcl run`.
 #[derive(Debug, Args)]
-#[command(after_help = "Prints one line per stage status change, then the stages. Stops when the \
+#[command(
+    after_help = "Prints one line per stage status change, then the stages. Stops when the \
 execution finishes or a manual judgment waits (answer it with `spinhcl judge`).\n\nExit codes: 0 \
-succeeded or waiting for judgment; 1 the execution ended otherwise, or an error.")]
+succeeded or waiting for judgment; 1 the execution ended otherwise, or an error."
+)]
 pub struct RunArgs {
     /// The application.
     pub application: String,
@@ -53,6 +55,12 @@ pub struct JudgeArgs {
     /// The judgment input (one of the stage's `judgmentInputs`).
     #[arg(long, value_name = "VALUE")]
     pub input: Option<String>,
+    /// Then follow the execution like `spinhcl run` (until it finishes or the next judgment).
+    #[arg(long)]
+    pub follow: bool,
+    /// How often `--follow` polls, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub poll_ms: u64,
     /// Gate connection.
     #[command(flatten)]
     pub gate: GateArgs,
@@ -198,8 +206,18 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<Status, Error> {
                 ),
                 source,
             })?;
-        writeln!(out, "triggered {}/{}: execution {id}", args.application, args.pipeline)?;
-        follow(&client, &id, Duration::from_millis(args.poll_ms.max(50)), out).await
+        writeln!(
+            out,
+            "triggered {}/{}: execution {id}",
+            args.application, args.pipeline
+        )?;
+        follow(
+            &client,
+            &id,
+            Duration::from_millis(args.poll_ms.max(50)),
+            out,
+        )
+        .await
     })?
 }
 
@@ -215,10 +233,13 @@ pub async fn follow(
 ) -> Result<Status, Error> {
     let mut view = LiveView::default();
     loop {
-        let execution = client.get_execution(id).await.map_err(|source| Error::Gate {
-            context: format!("reading execution {id}"),
-            source,
-        })?;
+        let execution = client
+            .get_execution(id)
+            .await
+            .map_err(|source| Error::Gate {
+                context: format!("reading execution {id}"),
+                source,
+            })?;
         view.update(&execution, out)?;
         let status = text(&execution, "status");
         if is_final(status) {
@@ -304,6 +325,10 @@ pub fn judge(args: &JudgeArgs, out: &mut dyn Write) -> Result<Status, Error> {
             args.execution,
             if args.stop { "stop" } else { "continue" }
         )?;
+        if args.follow {
+            let every = Duration::from_millis(args.poll_ms.max(50));
+            return follow(&client, &args.execution, every, out).await;
+        }
         Ok(Status::Success)
     })?
 }
@@ -332,7 +357,11 @@ mod tests {
             {"id": "S3", "refId": "2", "name": "child", "type": "wait", "parentStageId": "S2"},
         ]});
         assert_eq!(find_stage(&execution, "S1").unwrap()["id"], "S1");
-        assert_eq!(find_stage(&execution, "2").unwrap()["id"], "S2", "refId before name");
+        assert_eq!(
+            find_stage(&execution, "2").unwrap()["id"],
+            "S2",
+            "refId before name"
+        );
         assert_eq!(find_stage(&execution, "Approve").unwrap()["id"], "S2");
         assert!(find_stage(&execution, "nope").is_none());
     }

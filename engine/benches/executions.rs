@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 fn pipeline() -> Value {
     let stage = |n: u32, parents: &[u32]| {
         let parents: Vec<String> = parents.iter().map(u32::to_string).collect();
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             json!({"refId": n.to_string(), "name": format!("s{n}"), "type": "evaluateVariables",
                 "requisiteStageRefIds": parents,
                 "variables": [{"key": format!("v{n}"), "value": "${trigger.parameters.n}"}]})
@@ -59,7 +59,11 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(index).copied().unwrap_or(0)
 }
@@ -86,7 +90,10 @@ fn main() {
             let engine = engine.clone();
             async move {
                 engine
-                    .trigger(pipeline(), json!({"type": "manual", "parameters": {"n": n}}))
+                    .trigger(
+                        pipeline(),
+                        json!({"type": "manual", "parameters": {"n": n}}),
+                    )
                     .await
             }
         });
@@ -98,7 +105,7 @@ fn main() {
         let acknowledged = started.elapsed();
         loop {
             let left = store
-                .read(|conn| engine::store::executions::unfinished(conn))
+                .read(engine::store::executions::unfinished)
                 .await
                 .expect("read");
             if left.is_empty() {
@@ -128,7 +135,8 @@ fn main() {
             succeeded += 1;
         }
         for stage in &execution.stages {
-            transitions += usize::from(stage.start_time.is_some()) + usize::from(stage.end_time.is_some());
+            transitions +=
+                usize::from(stage.start_time.is_some()) + usize::from(stage.end_time.is_some());
             let parent_end = stage
                 .requisite_stage_ref_ids
                 .iter()
@@ -141,8 +149,13 @@ fn main() {
     }
     delays.sort_unstable();
     let rate = transitions as f64 / elapsed.as_secs_f64();
-    println!("executions: {count} × 10-stage pipeline (wait 0 / evaluateVariables), started together");
-    println!("  succeeded:                       {succeeded}/{}", executions.len());
+    println!(
+        "executions: {count} × 10-stage pipeline (wait 0 / evaluateVariables), started together"
+    );
+    println!(
+        "  succeeded:                       {succeeded}/{}",
+        executions.len()
+    );
     println!("  wall time to all complete:       {elapsed:.2?}");
     println!("  stage transitions (start, end):  {transitions}");
     println!("  stage transitions per second:    {rate:.0}");
@@ -156,6 +169,10 @@ fn main() {
     println!(
         "  targets: transitions/s ≥ fsync rate: {}; p99 ≤ 100 ms: {}",
         if rate >= raw { "met" } else { "MISSED" },
-        if percentile(&delays, 0.99) <= 100 { "met" } else { "MISSED" }
+        if percentile(&delays, 0.99) <= 100 {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
 }

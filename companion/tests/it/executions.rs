@@ -46,10 +46,18 @@ impl StatusService {
                 let head = String::from_utf8_lossy(&request).to_string();
                 let (status, extra, body) = if head.starts_with("POST /start") {
                     s.fetch_add(1, Ordering::SeqCst);
-                    ("202 Accepted", "Location: /status\r\n", r#"{"id": 1}"#.to_owned())
+                    (
+                        "202 Accepted",
+                        "Location: /status\r\n",
+                        r#"{"id": 1}"#.to_owned(),
+                    )
                 } else if head.starts_with("GET /status") {
                     p.fetch_add(1, Ordering::SeqCst);
-                    let state = if d.load(Ordering::SeqCst) { "DONE" } else { "RUNNING" };
+                    let state = if d.load(Ordering::SeqCst) {
+                        "DONE"
+                    } else {
+                        "RUNNING"
+                    };
                     ("200 OK", "", format!(r#"{{"state": "{state}"}}"#))
                 } else {
                     ("404 Not Found", "", "{}".to_owned())
@@ -116,12 +124,7 @@ fn stage<'a>(execution: &'a Value, ref_id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no stage {ref_id}: {execution}"))
 }
 
-fn wait_for(
-    client: &Http,
-    url: &str,
-    within: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
+fn wait_for(client: &Http, url: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let execution = get(client, url);
@@ -178,25 +181,44 @@ fn running_executions_resume_after_sigkill_mid_wait_mid_judgment_and_mid_poll() 
             {"refId": "4", "name": "Done", "type": "wait", "waitTime": 0, "requisiteStageRefIds": ["1", "2", "3"]},
         ]
     });
-    let (status, _) = client.send(reqwest::Method::POST, &format!("{}/pipelines", server.url), Some(&pipeline));
+    let (status, _) = client.send(
+        reqwest::Method::POST,
+        &format!("{}/pipelines", server.url),
+        Some(&pipeline),
+    );
     assert_eq!(status, 200);
 
     // `spinhcl run` triggers and stops at the waiting judgment.
-    let (code, out, err) = spinhcl(&["run", "shop", "release", "--endpoint", &server.url, "--poll-ms", "100"]);
+    let (code, out, err) = spinhcl(&[
+        "run",
+        "shop",
+        "release",
+        "--endpoint",
+        &server.url,
+        "--poll-ms",
+        "100",
+    ]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("waiting for judgment on \"Approve\""), "{out}");
     let id = out
         .lines()
-        .find_map(|l| l.split("execution ").nth(1).filter(|_| l.starts_with("triggered")))
+        .find_map(|l| {
+            l.split("execution ")
+                .nth(1)
+                .filter(|_| l.starts_with("triggered"))
+        })
         .unwrap()
         .trim()
         .to_owned();
     let path = format!("/pipelines/{id}");
 
     // Mid-wait and mid-poll: the wait has run about a second, the webhook is being polled.
-    let before = wait_for(&client, &format!("{}{path}", server.url), Duration::from_secs(10), |e| {
-        service.polls.load(Ordering::SeqCst) >= 1 && stage(e, "1")["status"] == "RUNNING"
-    });
+    let before = wait_for(
+        &client,
+        &format!("{}{path}", server.url),
+        Duration::from_secs(10),
+        |e| service.polls.load(Ordering::SeqCst) >= 1 && stage(e, "1")["status"] == "RUNNING",
+    );
     let soak_start = stage(&before, "1")["startTime"].as_i64().unwrap();
     let judgment_id = stage(&before, "2")["id"].clone();
     sigkill(server);
@@ -207,15 +229,30 @@ fn running_executions_resume_after_sigkill_mid_wait_mid_judgment_and_mid_poll() 
     let url = format!("{}{path}", server.url);
     let resumed = get(&client, &url);
     assert_eq!(resumed["status"], "RUNNING", "{resumed}");
-    assert_eq!(stage(&resumed, "1")["startTime"], soak_start, "the wait did not start over");
+    assert_eq!(
+        stage(&resumed, "1")["startTime"],
+        soak_start,
+        "the wait did not start over"
+    );
     assert_eq!(stage(&resumed, "2")["id"], judgment_id);
-    let soaked = wait_for(&client, &url, Duration::from_secs(10), |e| stage(e, "1")["status"] == "SUCCEEDED");
+    let soaked = wait_for(&client, &url, Duration::from_secs(10), |e| {
+        stage(e, "1")["status"] == "SUCCEEDED"
+    });
     let soak = stage(&soaked, "1");
     let ran_ms = soak["endTime"].as_i64().unwrap() - soak_start;
-    assert!((4_000..5_500).contains(&ran_ms), "the wait kept its time left: ran {ran_ms} ms");
+    assert!(
+        (4_000..5_500).contains(&ran_ms),
+        "the wait kept its time left: ran {ran_ms} ms"
+    );
     assert!(killed_at.elapsed() < Duration::from_secs(8));
-    wait_for(&client, &url, Duration::from_secs(10), |_| service.polls.load(Ordering::SeqCst) > polls_at_kill);
-    assert_eq!(service.starts.load(Ordering::SeqCst), 1, "the webhook was not called again");
+    wait_for(&client, &url, Duration::from_secs(10), |_| {
+        service.polls.load(Ordering::SeqCst) > polls_at_kill
+    });
+    assert_eq!(
+        service.starts.load(Ordering::SeqCst),
+        1,
+        "the webhook was not called again"
+    );
 
     // Mid-judgment: the judgment still waits after a second crash.
     let waiting = get(&client, &url);
@@ -225,27 +262,56 @@ fn running_executions_resume_after_sigkill_mid_wait_mid_judgment_and_mid_poll() 
     let url = format!("{}{path}", server.url);
     let still = get(&client, &url);
     assert_eq!(still["status"], "RUNNING");
-    assert_eq!(stage(&still, "2")["status"], "RUNNING", "the judgment still waits");
+    assert_eq!(
+        stage(&still, "2")["status"],
+        "RUNNING",
+        "the judgment still waits"
+    );
     assert_eq!(stage(&still, "1")["status"], "SUCCEEDED");
 
-    let (code, out, err) = spinhcl(&["judge", &id, "Approve", "--continue", "--input", "ship", "--endpoint", &server.url]);
+    service.done.store(true, Ordering::SeqCst);
+    let (code, out, err) = spinhcl(&[
+        "judge",
+        &id,
+        "Approve",
+        "--continue",
+        "--input",
+        "ship",
+        "--follow",
+        "--poll-ms",
+        "100",
+        "--endpoint",
+        &server.url,
+    ]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("judged \"Approve\""), "{out}");
-    service.done.store(true, Ordering::SeqCst);
-    let done = wait_for(&client, &url, Duration::from_secs(15), |e| e["status"] != "RUNNING");
+    assert!(
+        out.contains("release SUCCEEDED"),
+        "--follow runs to the end: {out}"
+    );
+    let done = wait_for(&client, &url, Duration::from_secs(15), |e| {
+        e["status"] != "RUNNING"
+    });
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     assert_eq!(stage(&done, "2")["context"]["judgmentInput"], "ship");
     assert_eq!(stage(&done, "4")["status"], "SUCCEEDED");
     assert_eq!(service.starts.load(Ordering::SeqCst), 1);
-    let ids: Vec<Value> = get(&client, &format!("{}/applications/shop/pipelines", server.url))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].clone())
-        .collect();
-    assert_eq!(ids, vec![Value::from(id.clone())], "no execution lost, none duplicated");
+    let ids: Vec<Value> = get(
+        &client,
+        &format!("{}/applications/shop/pipelines", server.url),
+    )
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|e| e["id"].clone())
+    .collect();
+    assert_eq!(
+        ids,
+        vec![Value::from(id.clone())],
+        "no execution lost, none duplicated"
+    );
 
-    // `spinhcl run` on a finished pipeline follows to the end; a missing parameter is refused.
+    // An unknown stage is refused, naming it.
     let (code, out, _) = spinhcl(&["judge", &id, "Nope", "--stop", "--endpoint", &server.url]);
     assert_eq!(code, 1);
     assert!(out.is_empty());
@@ -264,23 +330,53 @@ fn run_follows_to_the_end_and_reports_failures_and_refusals() {
         json!({"application": "shop", "name": "broken",
             "stages": [{"refId": "1", "name": "Deploy", "type": "deploy"}]}),
     ] {
-        let (status, _) = client.send(reqwest::Method::POST, &format!("{}/pipelines", server.url), Some(&pipeline));
+        let (status, _) = client.send(
+            reqwest::Method::POST,
+            &format!("{}/pipelines", server.url),
+            Some(&pipeline),
+        );
         assert_eq!(status, 200);
     }
-    let (code, out, err) = spinhcl(&["run", "shop", "quick", "--param", "env=prod", "--endpoint", &server.url, "--poll-ms", "100"]);
+    let (code, out, err) = spinhcl(&[
+        "run",
+        "shop",
+        "quick",
+        "--param",
+        "env=prod",
+        "--endpoint",
+        &server.url,
+        "--poll-ms",
+        "100",
+    ]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("RUNNING      Pause [2] (wait)"), "{out}");
     assert!(out.contains("SUCCEEDED    Pause [2] (wait)"), "{out}");
     assert!(out.contains("quick SUCCEEDED"), "{out}");
 
-    let (code, out, err) = spinhcl(&["run", "shop", "broken", "--endpoint", &server.url, "--poll-ms", "100"]);
+    let (code, out, err) = spinhcl(&[
+        "run",
+        "shop",
+        "broken",
+        "--endpoint",
+        &server.url,
+        "--poll-ms",
+        "100",
+    ]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("broken TERMINAL"), "{out}");
 
     let (code, _, err) = spinhcl(&["run", "shop", "quick", "--endpoint", &server.url]);
     assert_eq!(code, 1);
     assert!(err.contains("Required parameter env is missing"), "{err}");
-    let (code, _, err) = spinhcl(&["run", "shop", "quick", "--param", "oops", "--endpoint", &server.url]);
+    let (code, _, err) = spinhcl(&[
+        "run",
+        "shop",
+        "quick",
+        "--param",
+        "oops",
+        "--endpoint",
+        &server.url,
+    ]);
     assert_eq!(code, 1);
     assert!(err.contains("--param"), "{err}");
 }
