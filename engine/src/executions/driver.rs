@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use execution::stages::check_preconditions::CheckPreconditionsWithClusters;
 use execution::triggers::cron::CronSchedule;
 use execution::{Clock, Executor, Settings, Spel, StageRegistry};
 use serde_json::Value;
@@ -67,6 +68,11 @@ impl Driver {
         match crate::canary_accounts::kayenta_canary_stage(&config.canary, store.clone()) {
             Ok(stage) => registry.register(Arc::new(stage)),
             Err(e) => tracing::error!(error = %e, "kayentaCanary stages cannot run"),
+        }
+        if config.aws.is_set() {
+            registry.register(Arc::new(CheckPreconditionsWithClusters::new(Arc::new(
+                crate::aws::AwsClusters::new(config.aws.clone()),
+            ))));
         }
         // Validated when the config was loaded; a failure here leaves kayentaCanary unsupported.
         match crate::canary_accounts::kayenta_canary_stage(&config.canary, store.clone()) {
