@@ -133,3 +133,135 @@ fn cluster_size_precondition_passes_and_fails_against_aws() {
         }
     });
 }
+
+/// `spinhcl server --dev` with `config` as its configuration file; killed on drop.
+struct Server {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(config: &str) -> anyhow::Result<Server> {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("engine.toml");
+        std::fs::write(&path, config)?;
+        let mut child = std::process::Command::new(e2e::spinhcl_bin()?)
+            .args(["server", "--dev", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&path)
+            .env("SPINHCL_LOG", "warn,engine=info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(i) = line.find("listening on http://") {
+                    let url = line[i + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let url = rx.recv_timeout(std::time::Duration::from_secs(20))?;
+        Ok(Server {
+            child,
+            url,
+            _dir: dir,
+        })
+    }
+}
+
+#[test]
+fn cluster_size_precondition_runs_in_spinhcl_server_with_an_aws_section() {
+    let test = "cluster_size_precondition_runs_in_spinhcl_server_with_an_aws_section";
+    if !enabled(test) {
+        return;
+    }
+    let moto = Moto::start().expect("moto");
+    let rt = runtime();
+    rt.block_on(seed(&moto, "us-east-1", "shop-prod", &[]))
+        .expect("seed");
+    let server = Server::start(&format!(
+        "[aws]\naccount = \"prod\"\nregion = \"us-east-1\"\nendpoint = \"{}\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\n",
+        moto.url
+    ))
+    .expect("spinhcl server");
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", server.url);
+    rt.block_on(async {
+        let task = http
+            .post(url("/tasks"))
+            .json(&json!({"application": "shop", "description": "Create Application: shop",
+                "job": [{"type": "createApplication", "application": {"name": "shop", "email": "shop@example.com"}}]}))
+            .send()
+            .await
+            .expect("create application");
+        assert_eq!(task.status(), 200);
+        for (name, expected) in [("size-two", 2), ("size-three", 3)] {
+            let mut config = check(
+                name,
+                json!({"cluster": "shop-prod", "credentials": "prod", "regions": ["us-east-1"], "expected": expected}),
+                true,
+            );
+            config["id"] = Value::Null;
+            let saved = http.post(url("/pipelines")).json(&config).send().await.expect("save");
+            assert!(saved.status().is_success(), "save {name}: {}", saved.status());
+        }
+        let mut results = HashMap::new();
+        for name in ["size-two", "size-three"] {
+            let started: Value = http
+                .post(url(&format!("/pipelines/shop/{name}")))
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("trigger")
+                .json()
+                .await
+                .expect("trigger body");
+            let reference = started["ref"].as_str().expect("ref").to_owned();
+            let mut execution = Value::Null;
+            for _ in 0..200 {
+                execution = http
+                    .get(url(&reference))
+                    .send()
+                    .await
+                    .expect("execution")
+                    .json()
+                    .await
+                    .expect("execution body");
+                if matches!(execution["status"].as_str(), Some("SUCCEEDED" | "TERMINAL" | "STOPPED" | "CANCELED")) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            results.insert(name, execution);
+        }
+        assert_eq!(results["size-two"]["status"], "SUCCEEDED", "{}", results["size-two"]);
+        let failed = &results["size-three"];
+        assert_eq!(failed["status"], "TERMINAL", "{failed}");
+        assert!(
+            failed.to_string().contains("should have == 3 server groups, but us-east-1 has 2"),
+            "{failed}"
+        );
+    });
+}
