@@ -448,6 +448,28 @@ mod tests {
     }
 
     #[test]
+    fn jenkins_tokens_and_webhook_secrets_are_typed_and_redacted() {
+        let text = r#"
+            [jenkins.masters.ci]
+            url = "https://jenkins.example.com/"
+            username = "bot"
+            api_token = "jt-998877"
+            [webhooks.sources.github]
+            secret = "wh-554433"
+        "#;
+        let config = Config::parse(text, "c.toml").unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("jt-998877") && !shown.contains("wh-554433"), "{shown}");
+        let masters = config.jenkins.typed_masters().unwrap();
+        assert_eq!(masters["ci"].username.as_deref(), Some("bot"));
+        assert!(!format!("{masters:?}").contains("jt-998877"));
+        let err = Config::parse("[webhooks.sources.x]\nsecret = \"\"\n", "c.toml").unwrap_err();
+        assert!(err.to_string().contains("webhooks.sources.x.secret"), "{err}");
+        let err = Config::parse("[jenkins.masters.ci]\nurl = \"ftp://x\"\n", "c.toml").unwrap_err();
+        assert!(err.to_string().contains("jenkins.masters.ci.url"), "{err}");
+    }
+
+    #[test]
     fn bad_timezone_is_rejected() {
         let err =
             Config::parse("[scheduler]\ntimezone = \"Mars/Olympus\"\n", "c.toml").unwrap_err();
