@@ -129,7 +129,7 @@ async fn trigger(
             Ok::<_, ApiError>(row.and_then(|b| serde_json::from_str(&b).ok()))
         })
         .await?;
-    let Some(config) = config.filter(|c| {
+    let Some(mut config) = config.filter(|c| {
         c.get("application")
             .and_then(Value::as_str)
             .is_some_and(|a| a.eq_ignore_ascii_case(&app))
@@ -142,6 +142,18 @@ async fn trigger(
     trigger
         .entry("notifications")
         .or_insert_with(|| Value::Array(Vec::new()));
+    // Gate appends the trigger's notifications to the pipeline's.
+    if let (Some(Value::Array(extra)), Some(config)) =
+        (trigger.get("notifications"), config.as_object_mut())
+        && !extra.is_empty()
+    {
+        let list = config
+            .entry("notifications")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = list {
+            list.extend(extra.iter().cloned());
+        }
+    }
     let trigger = Value::Object(trigger);
     if let Err(missing) = check_required_parameters(&config, &trigger) {
         return Err(ApiError::BadRequest(missing.to_string()));

@@ -72,6 +72,11 @@ async fn manual_trigger_answers_202_with_ref_and_the_execution_has_orcas_shape()
     assert_eq!(execution["trigger"]["user"], "alice");
     assert_eq!(execution["trigger"]["type"], "manual");
     assert_eq!(execution["trigger"]["parameters"]["env"], "prod");
+    assert_eq!(
+        execution["trigger"]["notifications"],
+        json!([]),
+        "Gate defaults them to []"
+    );
     let vars = stage(&execution, "2");
     assert_eq!(vars["outputs"]["target"], "prod-alice", "{vars}");
     for s in execution["stages"].as_array().unwrap() {
@@ -104,10 +109,22 @@ async fn trigger_finds_by_name_then_id_and_answers_gates_errors() {
         )
         .await;
     assert_eq!(stored["id"], "cfg-1");
+    let notify =
+        json!({"type": "email", "address": "ops@example.com", "when": ["pipeline.complete"]});
     let by_id = server
-        .trigger("shop", "cfg-1", json!({"parameters": {"version": "1"}}))
+        .trigger(
+            "shop",
+            "cfg-1",
+            json!({"parameters": {"version": "1"}, "notifications": [notify]}),
+        )
         .await;
-    assert_eq!(server.finish(&by_id).await["pipelineConfigId"], "cfg-1");
+    let execution = server.finish(&by_id).await;
+    assert_eq!(execution["pipelineConfigId"], "cfg-1");
+    assert_eq!(
+        execution["notifications"],
+        json!([notify]),
+        "trigger notifications are appended"
+    );
     let missing = server
         .post("/pipelines/shop/deploy")
         .json(&json!({}))
