@@ -459,12 +459,18 @@ mod tests {
         "#;
         let config = Config::parse(text, "c.toml").unwrap();
         let shown = format!("{config:?}");
-        assert!(!shown.contains("jt-998877") && !shown.contains("wh-554433"), "{shown}");
+        assert!(
+            !shown.contains("jt-998877") && !shown.contains("wh-554433"),
+            "{shown}"
+        );
         let masters = config.jenkins.typed_masters().unwrap();
         assert_eq!(masters["ci"].username.as_deref(), Some("bot"));
         assert!(!format!("{masters:?}").contains("jt-998877"));
         let err = Config::parse("[webhooks.sources.x]\nsecret = \"\"\n", "c.toml").unwrap_err();
-        assert!(err.to_string().contains("webhooks.sources.x.secret"), "{err}");
+        assert!(
+            err.to_string().contains("webhooks.sources.x.secret"),
+            "{err}"
+        );
         let err = Config::parse("[jenkins.masters.ci]\nurl = \"ftp://x\"\n", "c.toml").unwrap_err();
         assert!(err.to_string().contains("jenkins.masters.ci.url"), "{err}");
     }
