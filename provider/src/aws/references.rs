@@ -1,8 +1,11 @@
 //! Plan-time cross checks: the clusters and server groups a pipeline names in `clusterSize`
 //! preconditions and in canary scopes must exist in AWS. Findings are errors, or warnings when
-//! `strict_aws_references = false`, each on the attribute that holds the name.
+//! `strict_aws_references = false`, each on the attribute that holds the name. One listing per
+//! region serves every pipeline of a plan for 30 seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use pipeline::naming::Names;
 use pipeline::validate::JsonPath;
@@ -162,6 +165,37 @@ struct Inventory {
     clusters: BTreeSet<String>,
 }
 
+/// How long one region's inventory answers the checks of every pipeline in a plan.
+const INVENTORY_TTL: Duration = Duration::from_secs(30);
+
+/// Inventories by region, shared by the pipelines of one plan (one provider process).
+static INVENTORIES: Mutex<BTreeMap<String, (Instant, Arc<Inventory>)>> =
+    Mutex::new(BTreeMap::new());
+
+async fn inventory(clients: &super::AwsClients) -> Result<Arc<Inventory>, AwsError> {
+    if let Ok(cache) = INVENTORIES.lock()
+        && let Some((at, inventory)) = cache.get(&clients.region)
+        && at.elapsed() < INVENTORY_TTL
+    {
+        return Ok(Arc::clone(inventory));
+    }
+    let mut inventory = Inventory::default();
+    for g in server_groups::list(clients, &[]).await? {
+        if let Some(c) = &g.cluster {
+            inventory.clusters.insert(c.clone());
+        }
+        inventory.server_groups.insert(g.name);
+    }
+    let inventory = Arc::new(inventory);
+    if let Ok(mut cache) = INVENTORIES.lock() {
+        cache.insert(
+            clients.region.clone(),
+            (Instant::now(), Arc::clone(&inventory)),
+        );
+    }
+    Ok(inventory)
+}
+
 /// Checks a pipeline's references against AWS when the provider has an `aws` block; `path_of`
 /// maps a JSON path to the configuration attribute that produced it.
 pub fn check_references(
@@ -178,20 +212,14 @@ pub fn check_references(
     }
     let regions: BTreeSet<Option<String>> = refs.iter().map(|r| r.region.clone()).collect();
     let looked_up = super::call_blocking(move |clients| async move {
-        let mut out: BTreeMap<Option<String>, (String, Inventory)> = BTreeMap::new();
+        let mut out: BTreeMap<Option<String>, (String, Arc<Inventory>)> = BTreeMap::new();
         for region in regions {
             let regional = match &region {
                 Some(r) => clients.for_region(r),
                 None => (*clients).clone(),
             };
-            let mut inventory = Inventory::default();
-            for g in server_groups::list(&regional, &[]).await? {
-                if let Some(c) = &g.cluster {
-                    inventory.clusters.insert(c.clone());
-                }
-                inventory.server_groups.insert(g.name);
-            }
-            out.insert(region, (regional.region.clone(), inventory));
+            let found = inventory(&regional).await?;
+            out.insert(region, (regional.region.clone(), found));
         }
         Ok(out)
     });
