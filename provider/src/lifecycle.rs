@@ -100,13 +100,26 @@ fn follow_config_for_single_blocks(block: &Block, planned: &mut Value, config: &
     let Value::Object(attrs) = planned else {
         return;
     };
-    for b in block
-        .blocks
-        .iter()
-        .filter(|b| b.nesting == crate::schema::Nesting::Single)
-    {
-        if field(config, b.name).is_null() {
-            attrs.insert(b.name.to_owned(), Value::Null);
+    for b in &block.blocks {
+        let wanted = field(config, b.name);
+        let Some(planned_block) = attrs.get_mut(b.name) else {
+            continue;
+        };
+        match b.nesting {
+            crate::schema::Nesting::Single if wanted.is_null() => *planned_block = Value::Null,
+            crate::schema::Nesting::Single => {
+                follow_config_for_single_blocks(&b.block, planned_block, wanted);
+            }
+            crate::schema::Nesting::List => {
+                if let (Value::List(items), Some(configured)) =
+                    (planned_block, wanted.as_elements())
+                {
+                    for (item, config_item) in items.iter_mut().zip(configured) {
+                        follow_config_for_single_blocks(&b.block, item, config_item);
+                    }
+                }
+            }
+            crate::schema::Nesting::Set => {}
         }
     }
 }

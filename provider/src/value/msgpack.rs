@@ -222,16 +222,13 @@ fn to_mp(value: &Value, ty: &Type, path: &mut String) -> Result<Mp, CodecError> 
 /// cty's number rule: an int when it is one, a float when the float is
 /// exact, otherwise the decimal text.
 fn number(n: &Number) -> Mp {
+    // Whole numbers that fit go as msgpack integers. Everything else goes as its decimal text,
+    // which cty decodes at full precision: sending `1.2` as a float would hand Terraform the
+    // binary approximation, which it then rejects as not matching the configuration's 1.2.
     if let Ok(i) = n.0.parse::<i64>()
         && i.to_string() == n.0
     {
         return Mp::from(i);
-    }
-    if let Ok(f) = n.0.parse::<f64>()
-        && f.is_finite()
-        && f.to_string() == n.0
-    {
-        return Mp::F64(f);
     }
     Mp::String(n.0.as_str().into())
 }

@@ -157,11 +157,18 @@ fn big_numbers_keep_their_digits() {
 }
 
 #[test]
-fn small_numbers_use_native_msgpack() {
+fn whole_numbers_use_native_msgpack_and_fractions_their_decimal_text() {
     let mp = encode_msgpack(&Value::Number(Number::from(7)), &Type::Number).unwrap();
     assert_eq!(mp, vec![7]);
-    let mp = encode_msgpack(&Value::Number(Number::parse("0.5").unwrap()), &Type::Number).unwrap();
-    assert_eq!(mp.first(), Some(&0xcb));
+    // A fraction goes as text (msgpack str: 0xa0 | len), which cty parses at full precision;
+    // as a float64, 1.2 would reach Terraform as 1.19999… and fail its plan consistency check.
+    for text in ["0.5", "1.2", "-3.75"] {
+        let v = Value::Number(Number::parse(text).unwrap());
+        let mp = encode_msgpack(&v, &Type::Number).unwrap();
+        assert_eq!(mp.first(), Some(&(0xa0 | text.len() as u8)), "{text}");
+        assert_eq!(&mp[1..], text.as_bytes());
+        assert_eq!(decode_msgpack(&mp, &Type::Number).unwrap(), v);
+    }
 }
 
 #[test]

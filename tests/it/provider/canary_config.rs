@@ -276,7 +276,6 @@ fn canary_config_acceptance() {
 }
 
 #[test]
-#[ignore = "needs provider::lifecycle to null nested single blocks removed inside list blocks (Terraform 1.0 proposes the prior block)"]
 fn canary_config_nested_blocks_can_be_removed() {
     each_terraform(
         "canary_config_nested_blocks_can_be_removed",
