@@ -22,7 +22,7 @@ pub fn run(extra: &[String]) -> Result<()> {
     ]))?;
 
     let mut cmd = sh::cargo();
-    cmd.args(["test", "--workspace"]).args(extra);
+    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(extra);
     cmd.envs(tool_vars);
     cmd.env("TF_ACC", "1")
         .env("SPINHCL_REQUIRE_TOOLS", "1")
