@@ -14,7 +14,7 @@ use crate::value::{Number, Value};
 pub(crate) fn to_value(kind: Kind, json: &Json) -> Value {
     match (kind, json) {
         (_, Json::Null) => Value::Null,
-        (Kind::Json, v) => Value::String(v.to_string()),
+        (Kind::Json, v) => Value::String(jsonencode(v)),
         (_, Json::String(s)) => Value::String(s.clone()),
         (_, Json::Bool(b)) => Value::Bool(*b),
         (_, Json::Number(n)) => Number::parse(&n.to_string()).map_or(Value::Null, Value::Number),
@@ -30,6 +30,68 @@ pub(crate) fn to_value(kind: Kind, json: &Json) -> Value {
                 .collect(),
         ),
     }
+}
+
+/// The text Terraform's `jsonencode` gives for `v`: compact, object keys sorted, strings escaped
+/// as Go's `encoding/json` escapes them (including `<`, `>`, `&`, U+2028 and U+2029). Reading a
+/// live JSON attribute into this form means an imported pipeline plans clean against a
+/// configuration that writes `jsonencode(...)`.
+pub(crate) fn jsonencode(v: &Json) -> String {
+    let mut out = String::new();
+    write_jsonencode(v, &mut out);
+    out
+}
+
+fn write_jsonencode(v: &Json, out: &mut String) {
+    match v {
+        Json::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_go_string(k, out);
+                out.push(':');
+                if let Some(item) = m.get(k) {
+                    write_jsonencode(item, out);
+                }
+            }
+            out.push('}');
+        }
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_jsonencode(item, out);
+            }
+            out.push(']');
+        }
+        Json::String(s) => write_go_string(s, out),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn write_go_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// The neutral value of a cty value of `kind`; null and unknown become `Json::Null`, and
@@ -213,5 +275,19 @@ mod tests {
             Value::string("{\"a\":2}"),
         )]));
         assert_eq!(keep_equivalent_json(&prior, other.clone()), other);
+    }
+}
+
+#[cfg(test)]
+mod jsonencode_tests {
+    use super::jsonencode;
+
+    #[test]
+    fn matches_terraform_jsonencode() {
+        let v = serde_json::json!({"b": [1, 2.5, true, null], "a": {"y": "<x> & \"q\"", "x": "\u{2028}\n"}});
+        assert_eq!(
+            jsonencode(&v),
+            r#"{"a":{"x":"\u2028\n","y":"\u003cx\u003e \u0026 \"q\""},"b":[1,2.5,true,null]}"#
+        );
     }
 }
