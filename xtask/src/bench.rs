@@ -8,6 +8,12 @@ use anyhow::{Result, bail};
 const BENCHES: &[(&str, &str, &str, &[&str])] = &[
     ("engine", "engine", "storage", &[]),
     ("provider", "e2e", "provider_plan", &["terraform", "null"]),
+    ("pipelines", "e2e", "pipeline_plan", &["terraform", "null"]),
+    ("executions", "engine", "executions", &[]),
+    ("execution-core", "execution", "scheduler", &[]),
+    ("gate", "gate", "client", &[]),
+    ("cli", "companion", "cli", &[]),
+    ("pipeline", "pipeline", "pipeline", &[]),
     ("canary", "canary", "judge", &[]),
 ];
 

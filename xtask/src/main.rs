@@ -25,7 +25,7 @@ commands:
                Prometheus) and run every test of the workspace against them
   tools        install the real components only, and print where they are
   bench [NAME] run the benchmarks (release builds); NAME picks one: engine, provider,
-               canary, pipeline
+               pipelines, executions, execution-core, gate, cli, pipeline, canary
   docs         regenerate docs/ from the provider schema and examples/
   tidy         check repository hygiene (module docs)
 ";
