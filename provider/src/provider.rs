@@ -255,7 +255,7 @@ impl SpinnakerProvider {
         let proposed = decode(proposed, &e.ty, "proposed state")?;
         let config = decode(config, &e.ty, "configuration")?;
         let (planned, requires_replace) =
-            lifecycle::plan(&e.schema.block, &prior, &proposed, &config);
+            lifecycle::plan_resource(e.imp.as_ref(), &e.schema.block, &prior, &proposed, &config)?;
         Ok(Planned {
             state: encode(&planned, &e.ty)?,
             requires_replace,
