@@ -25,19 +25,30 @@ pub fn run(args: &[String]) -> Result<()> {
             bail!("unknown benchmark `{name}`; known: {}", known.join(", "));
         }
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     eprintln!("xtask: benchmarks on a machine with {cores} cores");
     let target = test::target_dir()?;
     for (name, package, bench, needs) in BENCHES {
         if wanted.is_some_and(|w| w != *name) {
             continue;
         }
-        let bench_file = sh::root().join(package_dir(package)).join(format!("benches/{bench}.rs"));
+        let bench_file = sh::root()
+            .join(package_dir(package))
+            .join(format!("benches/{bench}.rs"));
         if !bench_file.exists() {
-            eprintln!("xtask: skipping {name}: {} does not exist yet", bench_file.display());
+            eprintln!(
+                "xtask: skipping {name}: {} does not exist yet",
+                bench_file.display()
+            );
             continue;
         }
-        let vars = if needs.is_empty() { Vec::new() } else { tools::install(needs)? };
+        let vars = if needs.is_empty() {
+            Vec::new()
+        } else {
+            tools::install(needs)?
+        };
         if *package == "e2e" {
             sh::run(sh::cargo().args([
                 "build",
@@ -56,7 +67,10 @@ pub fn run(args: &[String]) -> Result<()> {
         cmd.args(["bench", "--package", package, "--bench", bench])
             .envs(vars)
             .env("RUST_BACKTRACE", "0")
-            .env("SPINHCL_PROVIDER_BIN", target.join("release/terraform-provider-spinnaker"))
+            .env(
+                "SPINHCL_PROVIDER_BIN",
+                target.join("release/terraform-provider-spinnaker"),
+            )
             .env("SPINHCL_BIN", target.join("release/spinhcl"));
         sh::run(&mut cmd)?;
     }

@@ -7,7 +7,15 @@ use anyhow::Result;
 pub fn run(_args: &[String]) -> Result<()> {
     sh::run(
         sh::cargo()
-            .args(["test", "--package", "provider", "--test", "it", "--", "docs"])
+            .args([
+                "test",
+                "--package",
+                "provider",
+                "--test",
+                "it",
+                "--",
+                "docs",
+            ])
             .env("SPINHCL_UPDATE_DOCS", "1"),
     )
 }

@@ -22,12 +22,16 @@ pub fn run(extra: &[String]) -> Result<()> {
     ]))?;
 
     let mut cmd = sh::cargo();
-    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(extra);
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra);
     cmd.envs(tool_vars);
     cmd.env("TF_ACC", "1")
         .env("SPINHCL_REQUIRE_TOOLS", "1")
         .env("RUST_BACKTRACE", "0")
-        .env("SPINHCL_PROVIDER_BIN", target.join("debug/terraform-provider-spinnaker"))
+        .env(
+            "SPINHCL_PROVIDER_BIN",
+            target.join("debug/terraform-provider-spinnaker"),
+        )
         .env("SPINHCL_BIN", target.join("debug/spinhcl"));
     sh::run(&mut cmd)
 }

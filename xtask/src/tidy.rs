@@ -6,7 +6,16 @@ use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// Folders that hold hand-written Rust code.
-const CRATES: &[&str] = &["pipeline", "gate", "engine", "canary", "provider", "companion", "xtask", "tests"];
+const CRATES: &[&str] = &[
+    "pipeline",
+    "gate",
+    "engine",
+    "canary",
+    "provider",
+    "companion",
+    "xtask",
+    "tests",
+];
 
 pub fn run() -> Result<()> {
     let problems = check(&sh::root());
@@ -35,14 +44,19 @@ pub fn check(root: &Path) -> Vec<String> {
         let first = text.lines().map(str::trim).find(|l| !l.is_empty());
         if !first.is_some_and(|l| l.starts_with("//!")) {
             let rel = file.strip_prefix(root).unwrap_or(&file);
-            problems.push(format!("{}:1: module does not start with a `//!` line saying what it owns", rel.display()));
+            problems.push(format!(
+                "{}:1: module does not start with a `//!` line saying what it owns",
+                rel.display()
+            ));
         }
     }
     problems
 }
 
 fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -65,7 +79,11 @@ mod tests {
     #[test]
     fn every_module_starts_with_a_doc_line() {
         let problems = check(&sh::root());
-        assert!(problems.is_empty(), "tidy problems:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "tidy problems:\n{}",
+            problems.join("\n")
+        );
     }
 
     #[test]

@@ -49,14 +49,21 @@ fn acknowledged_saves_survive_sigkill() {
         .unwrap();
 
     let acknowledged: Vec<usize> = runtime.block_on(async {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .unwrap();
         let acks = Arc::new(AtomicUsize::new(0));
         let enough = Arc::new(Notify::new());
         let url = format!("{}/pipelines", server.url);
         let saves: Vec<_> = (0..SAVES)
             .map(|i| {
-                let (client, url, acks, enough) =
-                    (client.clone(), url.clone(), Arc::clone(&acks), Arc::clone(&enough));
+                let (client, url, acks, enough) = (
+                    client.clone(),
+                    url.clone(),
+                    Arc::clone(&acks),
+                    Arc::clone(&enough),
+                );
                 tokio::spawn(async move {
                     let ok = matches!(
                         client.post(&url).json(&document(i)).send().await,
@@ -81,9 +88,15 @@ fn acknowledged_saves_survive_sigkill() {
     });
     let _ = server.child.wait();
     drop(server);
-    eprintln!("{} of {SAVES} saves acknowledged before SIGKILL", acknowledged.len());
+    eprintln!(
+        "{} of {SAVES} saves acknowledged before SIGKILL",
+        acknowledged.len()
+    );
     assert!(acknowledged.len() >= KILL_AFTER_ACKS);
-    assert!(acknowledged.len() < SAVES, "the kill must land while saves are in flight");
+    assert!(
+        acknowledged.len() < SAVES,
+        "the kill must land while saves are in flight"
+    );
 
     let server = ServerProcess::start_on(dir.path());
     let stored: Vec<Value> = runtime.block_on(async {
@@ -97,7 +110,11 @@ fn acknowledged_saves_survive_sigkill() {
     // Nothing half-written: whatever is stored (acknowledged or not) is exactly what was sent.
     for (id, pipeline) in &by_id {
         let i: usize = id.trim_start_matches("durable-").parse().unwrap();
-        assert_eq!(strip_server_fields(pipeline.clone()), document(i), "{id} is torn");
+        assert_eq!(
+            strip_server_fields(pipeline.clone()),
+            document(i),
+            "{id} is torn"
+        );
     }
     let missing: Vec<_> = acknowledged
         .iter()

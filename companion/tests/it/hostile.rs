@@ -32,10 +32,18 @@ fn hostile_bodies_get_4xx_and_the_process_survives() {
     bodies.push(format!("{}{}", "{\"a\":".repeat(50_000), "}".repeat(50_000)).into_bytes());
     bodies.push(vec![b'{'; 3_000_000]);
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let client = reqwest::Client::new();
-        for path in ["/pipelines", "/tasks", "/v2/canaryConfig", "/pipelines/bulksave"] {
+        for path in [
+            "/pipelines",
+            "/tasks",
+            "/v2/canaryConfig",
+            "/pipelines/bulksave",
+        ] {
             for body in &bodies {
                 let response = client
                     .post(format!("{}{path}", server.url))
@@ -60,14 +68,24 @@ fn hostile_bodies_get_4xx_and_the_process_survives() {
         .unwrap();
     drop(stream);
     let mut stream = TcpStream::connect(&addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     stream.write_all(&random_bytes(&mut seed, 4096)).unwrap();
     let mut reply = Vec::new();
     let _ = stream.read_to_end(&mut reply);
 
-    assert!(server.child.try_wait().unwrap().is_none(), "the server died");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server died"
+    );
     let health = runtime.block_on(async {
-        reqwest::get(format!("{}/health", server.url)).await.unwrap().text().await.unwrap()
+        reqwest::get(format!("{}/health", server.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     });
     assert_eq!(health, r#"{"status":"UP"}"#);
     let listed = runtime.block_on(async {
