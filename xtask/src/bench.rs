@@ -19,11 +19,11 @@ const BENCHES: &[(&str, &str, &str, &[&str])] = &[
 
 pub fn run(args: &[String]) -> Result<()> {
     let wanted = args.first().map(String::as_str);
-    if let Some(name) = wanted {
-        if !BENCHES.iter().any(|(n, ..)| *n == name) {
-            let known: Vec<&str> = BENCHES.iter().map(|(n, ..)| *n).collect();
-            bail!("unknown benchmark `{name}`; known: {}", known.join(", "));
-        }
+    if let Some(name) = wanted
+        && !BENCHES.iter().any(|(n, ..)| *n == name)
+    {
+        let known: Vec<&str> = BENCHES.iter().map(|(n, ..)| *n).collect();
+        bail!("unknown benchmark `{name}`; known: {}", known.join(", "));
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
