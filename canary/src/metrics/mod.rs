@@ -134,6 +134,45 @@ pub enum MetricsError {
     },
 }
 
+impl MetricsError {
+    /// The error for a non-success HTTP answer from `backend`: statuses in `bad_query` are
+    /// [`MetricsError::BadQuery`], 401/403 [`MetricsError::Forbidden`], 429
+    /// [`MetricsError::RateLimited`] (with the backend's reset hint, if any), the rest
+    /// [`MetricsError::Status`].
+    pub(crate) fn from_status(
+        backend: &'static str,
+        status: u16,
+        bad_query: &[u16],
+        query: String,
+        message: String,
+        retry_after_secs: Option<u64>,
+    ) -> MetricsError {
+        match status {
+            s if bad_query.contains(&s) => MetricsError::BadQuery {
+                backend,
+                status,
+                query,
+                message,
+            },
+            401 | 403 => MetricsError::Forbidden {
+                backend,
+                status,
+                message,
+            },
+            429 => MetricsError::RateLimited {
+                backend,
+                message,
+                retry_after_secs,
+            },
+            _ => MetricsError::Status {
+                backend,
+                status,
+                message,
+            },
+        }
+    }
+}
+
 /// A metrics backend.
 #[async_trait]
 pub trait MetricsSource: Send + Sync {

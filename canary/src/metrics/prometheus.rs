@@ -269,29 +269,14 @@ impl MetricsSource for PrometheusSource {
             })?;
         if !(200..300).contains(&status) {
             let message = error_message(&body);
-            return Err(match status {
-                400 | 422 => MetricsError::BadQuery {
-                    backend: BACKEND,
-                    status,
-                    query,
-                    message,
-                },
-                401 | 403 => MetricsError::Forbidden {
-                    backend: BACKEND,
-                    status,
-                    message,
-                },
-                429 => MetricsError::RateLimited {
-                    backend: BACKEND,
-                    message,
-                    retry_after_secs: None,
-                },
-                _ => MetricsError::Status {
-                    backend: BACKEND,
-                    status,
-                    message,
-                },
-            });
+            return Err(MetricsError::from_status(
+                BACKEND,
+                status,
+                &[400, 422],
+                query,
+                message,
+                None,
+            ));
         }
         let parsed: RangeResponse =
             serde_json::from_str(&body).map_err(|e| MetricsError::Decode {
