@@ -7,6 +7,7 @@
 //! [`install`]). All AWS calls run on one small runtime owned by this module, so the
 //! synchronous plan-time checks can wait for them without blocking the provider's runtime.
 
+pub mod arn_or_name;
 mod clients;
 mod error;
 mod load_balancers;
