@@ -1,6 +1,7 @@
-//! SDK clients for Auto Scaling and ELBv2, built from the `aws` block through aws-config:
-//! the standard credential chain unless static keys are set, standard retries (throttling
-//! included) with the configured attempt budget, and bounded timeouts.
+//! Clients for Auto Scaling and ELBv2 (the SDK's) and EC2 (our small Query client), built from
+//! the `aws` block through aws-config: the standard credential chain unless static keys are
+//! set, standard retries (throttling included) with the configured attempt budget, and bounded
+//! timeouts.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+use super::ec2::Ec2Client;
 use super::error::AwsError;
 use super::settings::AwsSettings;
 
@@ -18,6 +20,8 @@ pub struct AwsClients {
     pub autoscaling: aws_sdk_autoscaling::Client,
     /// Elastic Load Balancing v2 (target groups, application and network load balancers).
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// EC2, for the launch template versions of server groups.
+    pub ec2: Ec2Client,
     /// The region the clients talk to.
     pub region: String,
     /// Attempts per request, for messages.
@@ -72,10 +76,18 @@ impl AwsClients {
                     .into(),
             )
         })?;
+        let ec2 = Ec2Client::new(
+            &shared,
+            settings.endpoint.as_deref(),
+            &region,
+            settings.max_attempts,
+            initial_backoff,
+        )?;
         tracing::debug!(%region, endpoint = ?settings.endpoint, "aws clients configured");
         Ok(AwsClients {
             autoscaling: aws_sdk_autoscaling::Client::new(&shared),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&shared),
+            ec2,
             region,
             max_attempts: settings.max_attempts,
         })
@@ -101,6 +113,7 @@ impl AwsClients {
         AwsClients {
             autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2),
+            ec2: self.ec2.for_region(region),
             region: region.to_owned(),
             max_attempts: self.max_attempts,
         }

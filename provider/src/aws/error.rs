@@ -85,29 +85,42 @@ impl AwsError {
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
         R: Debug + Send + Sync + 'static,
     {
-        let code = err.code().map(str::to_owned);
         let message = err.message().unwrap_or_default().to_owned();
-        match code {
-            Some(code) if THROTTLING.contains(&code.as_str()) => AwsError::Throttled {
-                operation,
-                attempts,
-                code,
-                message,
-            },
-            Some(code) if DENIED.contains(&code.as_str()) => AwsError::AccessDenied {
-                operation,
-                code,
-                message,
-            },
-            Some(code) => AwsError::Service {
-                operation,
-                code,
-                message,
-            },
+        match err.code().map(str::to_owned) {
+            Some(code) => AwsError::from_code(operation, attempts, code, message),
             None => AwsError::Transport {
                 operation,
                 source: Box::new(err),
             },
+        }
+    }
+
+    /// Classifies an error answer of `operation` by its AWS error code.
+    pub(crate) fn from_code(
+        operation: &'static str,
+        attempts: u32,
+        code: String,
+        message: String,
+    ) -> Self {
+        if THROTTLING.contains(&code.as_str()) {
+            AwsError::Throttled {
+                operation,
+                attempts,
+                code,
+                message,
+            }
+        } else if DENIED.contains(&code.as_str()) {
+            AwsError::AccessDenied {
+                operation,
+                code,
+                message,
+            }
+        } else {
+            AwsError::Service {
+                operation,
+                code,
+                message,
+            }
         }
     }
 
@@ -128,7 +141,7 @@ impl AwsError {
             ),
             AwsError::AccessDenied { .. } => (
                 "AWS Access Denied",
-                "The credentials in use may not make this call; grant autoscaling:Describe* and elasticloadbalancing:Describe* to them, or check aws.profile and the credentials.",
+                "The credentials in use may not make this call; grant autoscaling:Describe*, elasticloadbalancing:Describe* and ec2:DescribeLaunchTemplateVersions to them, or check aws.profile and the credentials.",
             ),
             AwsError::Service { .. } => (
                 "AWS Request Failed",
@@ -153,7 +166,7 @@ impl AwsError {
 }
 
 /// The message with its sources, e.g. "... could not reach AWS: dispatch failure: connection refused".
-fn full_message(err: &dyn StdError) -> String {
+pub(crate) fn full_message(err: &dyn StdError) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

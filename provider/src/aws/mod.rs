@@ -9,6 +9,7 @@
 
 pub mod arn_or_name;
 mod clients;
+mod ec2;
 mod error;
 mod load_balancers;
 mod references;

@@ -7,9 +7,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;
+use futures::{StreamExt, TryStreamExt};
 use pipeline::naming::Names;
 
 use super::clients::AwsClients;
+use super::ec2::{LaunchTemplate, LaunchTemplateVersion};
 use super::error::AwsError;
 use crate::value::{Number, Type, Value};
 
@@ -147,6 +149,23 @@ impl ServerGroup {
             }),
             name,
         })
+    }
+
+    /// The launch template version the group launches from (directly or as the base of a
+    /// mixed instances policy), by id when known; no version means `$Default`, as Auto
+    /// Scaling reads it.
+    pub fn launch_template(&self) -> Option<LaunchTemplateVersion> {
+        let template = match (&self.launch_template_id, &self.launch_template_name) {
+            (Some(id), _) => LaunchTemplate::Id(id.clone()),
+            (None, Some(name)) => LaunchTemplate::Name(name.clone()),
+            (None, None) => return None,
+        };
+        let version = self
+            .launch_template_version
+            .clone()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "$Default".to_owned());
+        Some(LaunchTemplateVersion { template, version })
     }
 
     /// Instances Auto Scaling reports `InService` and `Healthy`.
@@ -307,7 +326,7 @@ pub const FIELDS: &[Field] = &[
     (
         "image_id",
         string,
-        "AMI id of the launch configuration; null for launch templates (not read: it needs EC2 access).",
+        "AMI id the group launches: the launch configuration's, or the launch template version's (the base template of a mixed instances policy; SSM parameter aliases resolved). Null when the template or version no longer exists.",
     ),
     (
         "target_group_arns",
@@ -381,8 +400,15 @@ pub async fn list(clients: &AwsClients, names: &[String]) -> Result<Vec<ServerGr
     Ok(out)
 }
 
-/// Reads the AMI of each launch configuration in use.
-async fn fill_image_ids(clients: &AwsClients, groups: &mut [ServerGroup]) -> Result<(), AwsError> {
+/// EC2 calls in flight at once while reading launch template versions.
+const EC2_CONCURRENCY: usize = 4;
+
+/// Reads the AMI of each launch configuration and launch template version in use: one call
+/// per 50 launch configurations, one per distinct launch template version.
+pub(super) async fn fill_image_ids(
+    clients: &AwsClients,
+    groups: &mut [ServerGroup],
+) -> Result<(), AwsError> {
     let mut names: Vec<String> = groups
         .iter()
         .filter_map(|g| g.launch_configuration_name.clone())
@@ -410,12 +436,37 @@ async fn fill_image_ids(clients: &AwsClients, groups: &mut [ServerGroup]) -> Res
             }
         }
     }
+    let templates = template_images(clients, groups).await?;
     for g in groups {
-        if let Some(lc) = &g.launch_configuration_name {
-            g.image_id = images.get(lc).cloned();
-        }
+        g.image_id = match (&g.launch_configuration_name, g.launch_template()) {
+            (Some(lc), _) => images.get(lc).cloned(),
+            (None, Some(lt)) => templates.get(&lt).cloned().flatten(),
+            (None, None) => None,
+        };
     }
     Ok(())
+}
+
+/// The image of each distinct launch template version the groups use, a few calls at once.
+async fn template_images(
+    clients: &AwsClients,
+    groups: &[ServerGroup],
+) -> Result<BTreeMap<LaunchTemplateVersion, Option<String>>, AwsError> {
+    let mut versions: Vec<LaunchTemplateVersion> = groups
+        .iter()
+        .filter(|g| g.launch_configuration_name.is_none())
+        .filter_map(ServerGroup::launch_template)
+        .collect();
+    versions.sort();
+    versions.dedup();
+    futures::stream::iter(versions)
+        .map(|v| async move {
+            let image = clients.ec2.image_id(&v).await?;
+            Ok::<_, AwsError>((v, image))
+        })
+        .buffer_unordered(EC2_CONCURRENCY)
+        .try_collect()
+        .await
 }
 
 /// One autoscaling group by name; `None` when it does not exist.
@@ -431,11 +482,12 @@ pub async fn server_group(
 
 /// The server groups of a cluster in Frigga order (empty when there are none).
 pub async fn cluster(clients: &AwsClients, name: &str) -> Result<Cluster, AwsError> {
-    let mut server_groups: Vec<ServerGroup> = describe(clients, &[])
+    let mut server_groups: Vec<ServerGroup> = list(clients, &[])
         .await?
         .into_iter()
         .filter(|g| g.cluster.as_deref() == Some(name))
         .collect();
+    fill_image_ids(clients, &mut server_groups).await?;
     frigga_order(&mut server_groups);
     Ok(Cluster {
         name: name.to_owned(),

@@ -75,7 +75,7 @@ pub fn block() -> NestedBlock {
             .attribute(Attribute::optional(
                 "endpoint",
                 Type::String,
-                "Endpoint URL override for Auto Scaling and ELBv2, e.g. a VPC endpoint or a local mock. Falls back to `AWS_ENDPOINT_URL`.",
+                "Endpoint URL override for Auto Scaling, ELBv2 and EC2 (launch template versions), e.g. a VPC endpoint or a local mock. Falls back to `AWS_ENDPOINT_URL`, then for EC2 to `AWS_ENDPOINT_URL_EC2`.",
             ))
             .attribute(Attribute::optional(
                 "profile",

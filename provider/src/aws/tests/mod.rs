@@ -1,17 +1,17 @@
 //! Unit tests of the AWS layer: settings, Frigga ordering, the enabled judgement, reference
 //! extraction, and retries/classification against a local endpoint answering like AWS.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod ec2;
+mod fake;
+
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use super::*;
 use crate::diag::Diagnostics;
 use crate::value::{Number, Value};
+use fake::fake_aws;
 
 fn block(pairs: &[(&str, Value)]) -> Value {
     let mut m: std::collections::BTreeMap<String, Value> = schema_block()
@@ -213,57 +213,6 @@ fn references_come_from_cluster_size_and_canary_scopes() {
     );
 }
 
-/// A local endpoint answering each request with the next scripted (status, body); the last
-/// answer repeats. Returns its URL and the request counter.
-async fn fake_aws(script: Vec<(u16, &'static str)>) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let n = seen.fetch_add(1, Ordering::SeqCst);
-            let (status, body) = script[n.min(script.len() - 1)];
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Read the head and the body (Content-Length) before answering.
-                loop {
-                    let Ok(read) = socket.read(&mut chunk).await else {
-                        return;
-                    };
-                    if read == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..read]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
-                let reason = if status == 200 { "OK" } else { "Error" };
-                let response = format!(
-                    "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    (url, count)
-}
-
 const THROTTLED: &str = r#"<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#;
 const DENIED: &str = r#"<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/ci is not authorized to perform: autoscaling:DescribeAutoScalingGroups</Message></Error><RequestId>r2</RequestId></ErrorResponse>"#;
 const GROUPS: &str = r#"<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>shop-prod-v004</AutoScalingGroupName><MinSize>1</MinSize><MaxSize>3</MaxSize><DesiredCapacity>2</DesiredCapacity><DefaultCooldown>300</DefaultCooldown><AvailabilityZones><member>us-east-1a</member></AvailabilityZones><HealthCheckType>EC2</HealthCheckType><CreatedTime>2026-01-01T00:00:00Z</CreatedTime><SuspendedProcesses><member><ProcessName>AddToLoadBalancer</ProcessName><SuspensionReason>User suspended</SuspensionReason></member></SuspendedProcesses><Instances/><TargetGroupARNs><member>arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop/abc</member></TargetGroupARNs></member></AutoScalingGroups></DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>"#;
@@ -294,7 +243,7 @@ async fn throttling_is_retried_until_it_succeeds() {
         .await
         .expect("read after retries")
         .expect("found");
-    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert_eq!(count.count(), 3);
     assert_eq!(group.sequence, Some(4));
     assert_eq!(group.desired_capacity, 2);
     assert!(!group.enabled, "AddToLoadBalancer is suspended");
@@ -311,7 +260,7 @@ async fn throttling_that_persists_gives_a_clear_diagnostic() {
     let err = server_group(&clients, "shop-prod-v004")
         .await
         .expect_err("throttled");
-    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert_eq!(count.count(), 3);
     assert!(
         matches!(err, AwsError::Throttled { attempts: 3, .. }),
         "{err:?}"
@@ -338,7 +287,7 @@ async fn access_denied_is_not_retried_and_says_what_to_grant() {
             .await
             .expect("clients");
     let err = cluster(&clients, "shop-prod").await.expect_err("denied");
-    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(count.count(), 1);
     assert!(matches!(err, AwsError::AccessDenied { .. }), "{err:?}");
     let d = err.to_diagnostics(None);
     assert_eq!(d.0[0].summary, "AWS Access Denied");
