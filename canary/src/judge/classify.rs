@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::effect_size;
 use super::mann_whitney::{self, MannWhitneyResult};
+use super::pair_differences::PairSearch;
 use crate::config::{Direction, EffectMeasure, MetricAnalysis, NanStrategy};
 
 /// Fraction of the Hodges-Lehmann estimate that the interval must clear.
@@ -84,13 +85,15 @@ impl MetricClassification {
 }
 
 /// Classifies one metric from its transformed, sorted samples. `means` are the
-/// samples' means when the caller has them (`(control, experiment)`).
+/// samples' means when the caller has them (`(control, experiment)`); `search` holds
+/// buffers reused from metric to metric.
 pub fn classify(
     name: &str,
     control: &[f64],
     experiment: &[f64],
     analysis: &MetricAnalysis,
     means: Option<(f64, f64)>,
+    search: &mut PairSearch,
 ) -> MetricClassification {
     if experiment.is_empty() || control.is_empty() {
         return match analysis.nan_strategy {
@@ -146,18 +149,20 @@ pub fn classify(
         (control, experiment)
     };
 
-    let test = match mann_whitney::mann_whitney_sorted(experiment, control, CONFIDENCE_LEVEL) {
-        Ok(test) => test,
-        Err(err) => {
-            tracing::warn!(metric = name, error = %err, "metric classification failed");
-            return MetricClassification::simple(
-                Classification::Error,
-                Some("Metric Classification Failed".to_owned()),
-                f64::NAN,
-                analysis.critical,
-            );
-        }
-    };
+    let test =
+        match mann_whitney::mann_whitney_sorted_with(experiment, control, CONFIDENCE_LEVEL, search)
+        {
+            Ok(test) => test,
+            Err(err) => {
+                tracing::warn!(metric = name, error = %err, "metric classification failed");
+                return MetricClassification::simple(
+                    Classification::Error,
+                    Some("Metric Classification Failed".to_owned()),
+                    f64::NAN,
+                    analysis.critical,
+                );
+            }
+        };
     let ratio = match means {
         Some((c, e)) => effect_size::ratio_of_means(c, e),
         None => effect_size::mean_ratio(control, experiment),

@@ -7,7 +7,9 @@ pub mod classify;
 pub mod effect_size;
 pub mod mann_whitney;
 pub mod normal;
+pub mod pair_differences;
 pub mod score;
+pub mod sort;
 pub mod stats;
 pub mod transform;
 
@@ -35,6 +37,16 @@ pub struct MetricSetPair {
     pub experiment: Vec<f64>,
 }
 
+/// Buffers reused from metric to metric within one judgment, so that judging
+/// allocates per judgment rather than per metric.
+#[derive(Debug, Default)]
+struct Scratch {
+    sort: sort::SortBuffers,
+    control: Vec<f64>,
+    experiment: Vec<f64>,
+    search: pair_differences::PairSearch,
+}
+
 /// Why a judgement could not be made.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
@@ -57,6 +69,7 @@ pub fn judge(
     thresholds: ScoreThresholds,
 ) -> Result<CanaryJudgeResult, JudgeError> {
     let mut results = Vec::with_capacity(pairs.len());
+    let mut scratch = Scratch::default();
     for pair in pairs {
         let metric = config
             .metrics
@@ -66,26 +79,34 @@ pub fn judge(
                 name: pair.name.clone(),
             })?;
         let analysis = metric.analysis();
-        let control = transform::transform(
-            &pair.control,
-            analysis.nan_strategy,
-            analysis.remove_outliers,
-            analysis.outlier_factor,
-        );
-        let experiment = transform::transform(
-            &pair.experiment,
-            analysis.nan_strategy,
-            analysis.remove_outliers,
-            analysis.outlier_factor,
-        );
-        let control_stats = stats::summary(&control);
-        let experiment_stats = stats::summary(&experiment);
+        let Scratch {
+            sort,
+            control,
+            experiment,
+            search,
+        } = &mut scratch;
+        for (values, out) in [
+            (&pair.control, &mut *control),
+            (&pair.experiment, &mut *experiment),
+        ] {
+            transform::transform_into(
+                values,
+                analysis.nan_strategy,
+                analysis.remove_outliers,
+                analysis.outlier_factor,
+                out,
+                sort,
+            );
+        }
+        let control_stats = stats::summary(control);
+        let experiment_stats = stats::summary(experiment);
         let outcome = classify::classify(
             &pair.name,
-            &control,
-            &experiment,
+            control,
+            experiment,
             &analysis,
             Some((control_stats.mean, experiment_stats.mean)),
+            search,
         );
         results.push(CanaryAnalysisResult {
             name: pair.name.clone(),

@@ -3,6 +3,7 @@
 //!
 //! The output is sorted ascending: every later step either ignores order or wants it sorted.
 
+use super::sort::SortBuffers;
 use crate::config::NanStrategy;
 
 /// A percentile (0..=100) of a sorted sample, estimated the way Apache Commons Math's
@@ -33,27 +34,42 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Applies the NaN strategy, sorts, and optionally removes outliers.
 pub fn transform(values: &[f64], nan: NanStrategy, remove_outliers: bool, factor: f64) -> Vec<f64> {
-    let mut out: Vec<f64> = match nan {
-        NanStrategy::Remove => values.iter().copied().filter(|v| !v.is_nan()).collect(),
-        NanStrategy::Replace => values
-            .iter()
-            .map(|&v| if v.is_nan() { 0.0 } else { v })
-            .collect(),
-    };
-    out.sort_unstable_by(f64::total_cmp);
-    if remove_outliers {
-        let (lower, upper) = fences(&out, factor);
-        // Outliers of a sorted sample sit at its two ends.
-        let start = out.partition_point(|&v| v < lower);
-        let end = out.partition_point(|&v| v <= upper);
-        if start > 0 || end < out.len() {
-            out = out
-                .get(start..end.max(start))
-                .map(<[f64]>::to_vec)
-                .unwrap_or_default();
+    let mut out = Vec::with_capacity(values.len());
+    transform_into(
+        values,
+        nan,
+        remove_outliers,
+        factor,
+        &mut out,
+        &mut SortBuffers::default(),
+    );
+    out
+}
+
+/// [`transform`] into `out`, reusing `buffers`: the judge calls this once per side and
+/// metric without allocating.
+pub fn transform_into(
+    values: &[f64],
+    nan: NanStrategy,
+    remove_outliers: bool,
+    factor: f64,
+    out: &mut Vec<f64>,
+    buffers: &mut SortBuffers,
+) {
+    match nan {
+        NanStrategy::Remove => buffers.sort_mapped(values, |v| (!v.is_nan()).then_some(v), out),
+        NanStrategy::Replace => {
+            buffers.sort_mapped(values, |v| Some(if v.is_nan() { 0.0 } else { v }), out);
         }
     }
-    out
+    if remove_outliers {
+        let (lower, upper) = fences(out, factor);
+        // Outliers of a sorted sample sit at its two ends.
+        let start = out.partition_point(|&v| v < lower);
+        let end = out.partition_point(|&v| v <= upper).max(start);
+        out.truncate(end);
+        out.drain(..start);
+    }
 }
 
 /// The reduced-sensitivity fences: `min(P1, Q1 - f*IQR)` and `max(P99, Q3 + f*IQR)`.
