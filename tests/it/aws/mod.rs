@@ -5,6 +5,7 @@
 
 mod cluster_size;
 mod data_sources;
+mod launch_templates;
 mod modules;
 mod references;
 
@@ -97,31 +98,34 @@ impl Moto {
     }
 
     /// An unsigned EC2 query (moto does not check signatures); the test crate has no EC2 SDK.
-    async fn ec2(&self, region: &str, action: &str) -> Result<String> {
+    pub async fn ec2(&self, region: &str, action: &str, params: &[(&str, &str)]) -> Result<String> {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential=test/20260101/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0"
         );
-        let body = reqwest::Client::new()
+        let mut form = vec![("Action", action), ("Version", "2016-11-15")];
+        form.extend_from_slice(params);
+        let response = reqwest::Client::new()
             .post(&self.url)
             .header("Authorization", auth)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(format!("Action={action}&Version=2016-11-15"))
+            .form(&form)
             .send()
-            .await?
-            .error_for_status()?
-            .text()
             .await?;
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            bail!("EC2 {action} failed with {status}: {body}");
+        }
         Ok(body)
     }
 
     /// The default VPC id and two of its subnets in `region`.
     pub async fn network(&self, region: &str) -> Result<(String, Vec<String>)> {
-        let vpcs = self.ec2(region, "DescribeVpcs").await?;
+        let vpcs = self.ec2(region, "DescribeVpcs", &[]).await?;
         let vpc = between(&vpcs, "<vpcId>", "</vpcId>")
             .into_iter()
             .next()
             .context("moto has no default VPC")?;
-        let subnets = self.ec2(region, "DescribeSubnets").await?;
+        let subnets = self.ec2(region, "DescribeSubnets", &[]).await?;
         let subnets: Vec<String> = between(&subnets, "<subnetId>", "</subnetId>")
             .into_iter()
             .take(2)
@@ -130,7 +134,7 @@ impl Moto {
     }
 }
 
-fn between(text: &str, open: &str, close: &str) -> Vec<String> {
+pub fn between(text: &str, open: &str, close: &str) -> Vec<String> {
     text.split(open)
         .skip(1)
         .filter_map(|rest| rest.split(close).next().map(str::to_owned))
