@@ -486,14 +486,30 @@ fn differences_by_rows(x: &[f64], y: &[f64], from: &[u32], to: &[u32], out: &mut
         .zip(to)
         .map(|(&a, &b)| b.saturating_sub(a) as usize)
         .sum();
-    out.reserve(total);
+    let start = out.len();
+    // One spare slot for the speculative write below.
+    out.resize(start + total + 1, 0.0);
+    let mut next = start;
     for ((&xi, &a), &b) in x.iter().zip(from).zip(to) {
-        if a < b
-            && let Some(ys) = y.get(a as usize..b as usize)
-        {
-            out.extend(ys.iter().map(|&yj| xi - yj));
+        let (a, b) = (a as usize, b as usize);
+        let len = b.saturating_sub(a);
+        // Invariant: out[start..next] holds the candidates of the rows before this one.
+        // A row nearly always has zero or one candidate; its first is written
+        // unconditionally and kept only if it exists, which avoids a branch that would
+        // be mispredicted on every other row.
+        if let (Some(slot), Some(&yj)) = (out.get_mut(next), y.get(a)) {
+            *slot = xi - yj;
+        }
+        next += len.min(1);
+        if len > 1 {
+            let rest = out.get_mut(next..next + len - 1).unwrap_or_default();
+            for (slot, &yj) in rest.iter_mut().zip(y.get(a + 1..b).unwrap_or_default()) {
+                *slot = xi - yj;
+            }
+            next += len - 1;
         }
     }
+    out.truncate(next);
 }
 
 /// Collects the differences in `(lo, hi]`, membership decided as in the counting pass

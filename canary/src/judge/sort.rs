@@ -1,12 +1,14 @@
 //! Sorting samples of `f64` ascending in IEEE total order, faster than a comparison sort:
-//! values become order-preserving `u64` keys, one counting pass spreads them over
-//! about `n / 2` buckets by their leading significant bits, and each bucket is finished
-//! with an insertion sort (or `sort_unstable` when it holds many values).
+//! values become order-preserving `u64` keys, a least-significant-digit radix sort
+//! orders them by their leading 33 significant bits (three passes of 11-bit digits,
+//! counted in one pass), and an insertion pass fixes the rare keys that share those
+//! bits but differ below them.
 //!
-//! Latency-like samples are smooth, so the buckets hold two or three values each and
-//! the whole sort costs about three linear passes. Samples with few distinct values or
-//! a huge dynamic range put many values in few buckets; those fall back to
-//! `sort_unstable` on integer keys, which is never slower than sorting the doubles.
+//! Keys are roughly logarithmic in the value, so latency-like samples spread over the
+//! 2^33 prefixes and the insertion pass moves almost nothing. Samples whose values
+//! crowd into few prefixes (a huge dynamic range with a dense cluster) would make the
+//! insertion pass quadratic; it stops after a budget of moves and the keys are then
+//! sorted by `sort_unstable`, so the worst case stays O(n log n).
 //! The output is bit-for-bit that of `sort_unstable_by(f64::total_cmp)`.
 
 /// Reusable buffers, so that sorting many samples allocates once.
@@ -14,14 +16,16 @@
 pub struct SortBuffers {
     keys: Vec<u64>,
     spare: Vec<u64>,
-    starts: Vec<u32>,
-    cursor: Vec<u32>,
 }
 
-/// Below this many values a plain sort of the keys is quicker than bucketing.
+/// Below this many values a comparison sort of the keys is quicker.
 const SMALL: usize = 256;
-/// Buckets at most this full are finished by insertion sort.
-const INSERTION: usize = 24;
+/// Bits per radix digit.
+const DIGIT_BITS: u32 = 11;
+/// Radix passes: the number of leading significant bits sorted is three digits.
+const PASSES: usize = 3;
+/// Moves per key the insertion pass may make before giving up.
+const MOVES_PER_KEY: usize = 2;
 
 /// The `u64` whose unsigned order is the total order of `f64` (as `f64::total_cmp`).
 pub fn key(v: f64) -> u64 {
@@ -76,70 +80,72 @@ impl SortBuffers {
         let (lo, hi) = keys
             .iter()
             .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
-        // Bucket b holds the keys with (key - lo) >> shift == b: ranges of equal width
-        // over [lo, hi], about n / 2 of them.
+        // The radix is (key - lo) >> shift: the leading PASSES * DIGIT_BITS bits of
+        // the offset from the smallest key (all of it when the span is that narrow).
         let span_bits = u64::BITS - (hi - lo).leading_zeros();
-        let bucket_bits = (n / 2).ilog2().min(span_bits);
-        let shift = span_bits - bucket_bits;
-        let buckets = ((hi - lo) >> shift) as usize + 1;
-        let bucket = |k: u64| ((k - lo) >> shift) as usize;
+        let shift = span_bits.saturating_sub(PASSES as u32 * DIGIT_BITS);
+        let mask = (1usize << DIGIT_BITS) - 1;
+        let digit = |k: u64, pass: usize| {
+            (((k - lo) >> shift) >> (pass as u32 * DIGIT_BITS)) as usize & mask
+        };
 
-        // Counting pass: starts[b + 1] counts bucket b; after the prefix sums bucket b
-        // is starts[b]..starts[b + 1].
-        let starts = &mut self.starts;
-        starts.clear();
-        starts.resize(buckets + 1, 0);
+        let mut counts = [[0u32; 1 << DIGIT_BITS]; PASSES];
         for &k in keys.iter() {
-            if let Some(c) = starts.get_mut(bucket(k) + 1) {
-                *c += 1;
+            for (pass, count) in counts.iter_mut().enumerate() {
+                if let Some(c) = count.get_mut(digit(k, pass)) {
+                    *c += 1;
+                }
             }
         }
-        let mut sum = 0u32;
-        for c in starts.iter_mut() {
-            sum += *c;
-            *c = sum;
-        }
-        // Scatter: cursor[b] is the next free slot of bucket b.
-        let cursor = &mut self.cursor;
-        cursor.clear();
-        cursor.extend_from_slice(starts.get(..buckets).unwrap_or_default());
         let spare = &mut self.spare;
         spare.clear();
         spare.resize(n, 0);
-        for &k in keys.iter() {
-            if let Some(at) = cursor.get_mut(bucket(k)) {
-                if let Some(slot) = spare.get_mut(*at as usize) {
-                    *slot = k;
+        for (pass, count) in counts.iter_mut().enumerate() {
+            if count.iter().any(|&c| c as usize == n) {
+                // Every key has the same digit here: the pass would not move anything.
+                continue;
+            }
+            // Exclusive prefix sums: count[d] becomes the first slot of digit d.
+            let mut sum = 0u32;
+            for c in count.iter_mut() {
+                (*c, sum) = (sum, sum + *c);
+            }
+            // Stable scatter: keys keep the order of the previous passes within a digit.
+            for &k in keys.iter() {
+                if let Some(at) = count.get_mut(digit(k, pass)) {
+                    if let Some(slot) = spare.get_mut(*at as usize) {
+                        *slot = k;
+                    }
+                    *at += 1;
                 }
-                *at += 1;
             }
+            std::mem::swap(keys, spare);
         }
-        for w in starts.windows(2) {
-            if let Some(run) = spare.get_mut(w[0] as usize..w[1] as usize) {
-                finish_bucket(run);
-            }
+        if shift > 0 && !insertion_sort(keys, MOVES_PER_KEY * n) {
+            keys.sort_unstable();
         }
-        std::mem::swap(keys, spare);
     }
 }
 
-/// Sorts one bucket: insertion sort when small (it is nearly always 0-5 keys), else the
-/// standard library's sort.
-fn finish_bucket(run: &mut [u64]) {
-    if run.len() > INSERTION {
-        run.sort_unstable();
-        return;
-    }
-    for i in 1..run.len() {
-        let k = run[i];
-        // Invariant: run[..i] is sorted; shift its elements greater than k right by one.
+/// Insertion sort of nearly sorted keys; false (keys left permuted but intact) once it
+/// would move more than `budget` keys.
+fn insertion_sort(keys: &mut [u64], budget: usize) -> bool {
+    let mut moves = 0usize;
+    for i in 1..keys.len() {
+        let k = keys[i];
+        // Invariant: keys[..i] is sorted; shift its elements greater than k right by one.
         let mut j = i;
-        while j > 0 && run[j - 1] > k {
-            run[j] = run[j - 1];
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
             j -= 1;
         }
-        run[j] = k;
+        keys[j] = k;
+        moves += i - j;
+        if moves > budget {
+            return false;
+        }
     }
+    true
 }
 
 #[cfg(test)]
@@ -202,6 +208,16 @@ mod tests {
                 .collect();
             check(values);
         }
+    }
+
+    #[test]
+    fn dense_cluster_in_a_huge_range_falls_back() {
+        // All but two keys share their leading 33 bits: the insertion pass gives up.
+        let mut values: Vec<f64> = (0..5000u64)
+            .map(|i| f64::from_bits(1.0f64.to_bits() + (i * 7919) % 5000))
+            .collect();
+        values.extend([1e300, -1e300]);
+        check(values);
     }
 
     #[test]
