@@ -3,9 +3,9 @@
 //! creates in moto with the AWS SDK.
 
 use anyhow::{Context, ensure};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Moto, aws_block, each_terraform, enabled, runtime, seed};
+use super::{Moto, aws_block, each_terraform, enabled, read_data_sources, runtime, seed};
 
 #[test]
 fn aws_data_sources_read_what_the_sdk_created() {
@@ -18,54 +18,34 @@ fn aws_data_sources_read_what_the_sdk_created() {
         .block_on(seed(&moto, "us-east-1", "shop-prod", &[]))
         .expect("seed moto");
     each_terraform(test, |_, engine, ws| {
-        let config = e2e::provider_config(&engine.url, &aws_block(&moto, ""))
-            + r#"
-data "spinnaker_aws_server_group" "newest" {
-  cluster = "shop-prod"
-}
-
-data "spinnaker_aws_server_group" "old" {
-  name = "shop-prod-v001"
-}
-
-data "spinnaker_aws_cluster" "shop" {
-  name = "shop-prod"
-}
-
-data "spinnaker_aws_target_group" "shop" {
-  name = "shop-prod-tg"
-}
-
-data "spinnaker_aws_load_balancer" "shop" {
-  name = "shop-prod-alb"
-}
-
-output "newest" {
-  value = data.spinnaker_aws_server_group.newest
-}
-
-output "old" {
-  value = data.spinnaker_aws_server_group.old
-}
-
-output "cluster" {
-  value = data.spinnaker_aws_cluster.shop
-}
-
-output "tg" {
-  value = data.spinnaker_aws_target_group.shop
-}
-
-output "lb" {
-  value = data.spinnaker_aws_load_balancer.shop
-}
-"#;
-        ws.write(&config)?;
-        ws.init()?;
-        ws.apply()?;
-        let out = ws.ok(&["output", "-json"])?;
-        let outputs: Value = serde_json::from_str(&out.stdout)?;
-        let get = |name: &str| outputs[name]["value"].clone();
+        let outputs = read_data_sources(
+            ws,
+            &e2e::provider_config(&engine.url, &aws_block(&moto, "")),
+            &[
+                (
+                    "spinnaker_aws_server_group",
+                    "newest",
+                    r#"cluster = "shop-prod""#,
+                ),
+                (
+                    "spinnaker_aws_server_group",
+                    "old",
+                    r#"name = "shop-prod-v001""#,
+                ),
+                ("spinnaker_aws_cluster", "cluster", r#"name = "shop-prod""#),
+                (
+                    "spinnaker_aws_target_group",
+                    "tg",
+                    r#"name = "shop-prod-tg""#,
+                ),
+                (
+                    "spinnaker_aws_load_balancer",
+                    "lb",
+                    r#"name = "shop-prod-alb""#,
+                ),
+            ],
+        )?;
+        let get = |name: &str| outputs.get(name).cloned().unwrap_or_default();
 
         let newest = get("newest");
         ensure!(newest["name"] == "shop-prod-v002", "newest: {newest}");

@@ -9,9 +9,10 @@ use aws_sdk_autoscaling::types::{
 };
 use serde_json::{Value, json};
 
-use super::{Moto, aws_block, between, each_terraform, enabled, runtime};
+use super::{Moto, aws_block, between, each_terraform, enabled, read_data_sources, runtime};
 
 const REGION: &str = "us-east-1";
+const GROUP: &str = "spinnaker_aws_server_group";
 const AMI_V1: &str = "ami-0a1b2c3d4e5f60001";
 const AMI_V2: &str = "ami-0a1b2c3d4e5f60002";
 
@@ -131,54 +132,18 @@ fn aws_server_groups_read_the_image_of_their_launch_template() {
     let moto = Moto::start().expect("moto");
     let seeded = runtime().block_on(seed(&moto)).expect("seed moto");
     each_terraform(test, |_, engine, ws| {
-        let config = e2e::provider_config(&engine.url, &aws_block(&moto, ""))
-            + r#"
-data "spinnaker_aws_server_group" "latest" {
-  name = "shoplt-prod-v001"
-}
-
-data "spinnaker_aws_server_group" "default" {
-  name = "shoplt-prod-v002"
-}
-
-data "spinnaker_aws_server_group" "mixed" {
-  cluster = "shoplt-mixed"
-}
-
-data "spinnaker_aws_server_group" "gone" {
-  name = "shoplt-gone-v001"
-}
-
-data "spinnaker_aws_cluster" "prod" {
-  name = "shoplt-prod"
-}
-
-output "latest" {
-  value = data.spinnaker_aws_server_group.latest
-}
-
-output "default" {
-  value = data.spinnaker_aws_server_group.default
-}
-
-output "mixed" {
-  value = data.spinnaker_aws_server_group.mixed
-}
-
-output "gone" {
-  value = data.spinnaker_aws_server_group.gone
-}
-
-output "prod" {
-  value = data.spinnaker_aws_cluster.prod
-}
-"#;
-        ws.write(&config)?;
-        ws.init()?;
-        ws.apply()?;
-        let out = ws.ok(&["output", "-json"])?;
-        let outputs: Value = serde_json::from_str(&out.stdout)?;
-        let get = |name: &str| outputs[name]["value"].clone();
+        let outputs = read_data_sources(
+            ws,
+            &e2e::provider_config(&engine.url, &aws_block(&moto, "")),
+            &[
+                (GROUP, "latest", r#"name = "shoplt-prod-v001""#),
+                (GROUP, "default", r#"name = "shoplt-prod-v002""#),
+                (GROUP, "mixed", r#"cluster = "shoplt-mixed""#),
+                (GROUP, "gone", r#"name = "shoplt-gone-v001""#),
+                ("spinnaker_aws_cluster", "prod", r#"name = "shoplt-prod""#),
+            ],
+        )?;
+        let get = |name: &str| outputs.get(name).cloned().unwrap_or_default();
 
         let latest = get("latest");
         ensure!(

@@ -276,6 +276,30 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// Applies `provider` (a provider configuration) with each data source of `data`, given as
+/// (type, name, body), and an output of the same name for it; returns the output values.
+pub fn read_data_sources(
+    ws: &e2e::Workspace,
+    provider: &str,
+    data: &[(&str, &str, &str)],
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut config = provider.to_owned();
+    for (kind, name, body) in data {
+        config.push_str(&format!(
+            "\ndata \"{kind}\" \"{name}\" {{\n  {body}\n}}\n\noutput \"{name}\" {{\n  value = data.{kind}.{name}\n}}\n"
+        ));
+    }
+    ws.write(&config)?;
+    ws.init()?;
+    ws.apply()?;
+    let out = ws.ok(&["output", "-json"])?;
+    let outputs: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&out.stdout)?;
+    Ok(outputs
+        .into_iter()
+        .map(|(name, output)| (name, output["value"].clone()))
+        .collect())
+}
+
 /// Runs `check` once per Terraform version with a fresh engine and workspace.
 pub fn each_terraform(
     test: &str,
