@@ -40,14 +40,45 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn apply(ws: &e2e::Workspace, vars: &[String]) -> Result<()> {
-    let mut args = vec!["apply", "-auto-approve", "-no-color", "-input=false"];
-    args.extend(vars.iter().map(String::as_str));
+/// Runs Terraform with `args`, the examples' endpoint variables for `engine` and `moto`, and
+/// moto's keys in the environment.
+fn terraform(
+    ws: &e2e::Workspace,
+    engine: &e2e::Engine,
+    moto: &Moto,
+    args: &[&str],
+) -> Result<e2e::Run> {
+    let vars = [
+        format!("spinnaker_endpoint={}", engine.url),
+        format!("aws_endpoint={}", moto.url),
+    ];
+    let mut all = args.to_vec();
+    for var in &vars {
+        all.extend(["-var", var.as_str()]);
+    }
     let env = [
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
     ];
-    let run = ws.run_env(&args, &env)?;
+    ws.run_env(&all, &env)
+}
+
+/// Stages `example`, validates it and applies it.
+fn apply_example(
+    ws: &e2e::Workspace,
+    engine: &e2e::Engine,
+    moto: &Moto,
+    example: &str,
+) -> Result<()> {
+    stage_example(ws, example)?;
+    ws.init()?;
+    ws.ok(&["validate", "-no-color"])?;
+    let run = terraform(
+        ws,
+        engine,
+        moto,
+        &["apply", "-auto-approve", "-no-color", "-input=false"],
+    )?;
     ensure!(run.code == 0, "apply failed:\n{}", run.text());
     Ok(())
 }
@@ -87,16 +118,7 @@ fn canary_release_module_applies_against_the_engine() {
         ))
         .expect("seed moto");
     each_terraform(test, |_, engine, ws| {
-        stage_example(ws, "canary-release")?;
-        ws.init()?;
-        ws.ok(&["validate", "-no-color"])?;
-        let vars = vec![
-            "-var".to_owned(),
-            format!("spinnaker_endpoint={}", engine.url),
-            "-var".to_owned(),
-            format!("aws_endpoint={}", moto.url),
-        ];
-        apply(ws, &vars)?;
+        apply_example(ws, engine, &moto, "canary-release")?;
         let all = pipelines(engine, "shop")?;
         let release = all
             .iter()
@@ -121,14 +143,11 @@ fn canary_release_module_applies_against_the_engine() {
             "{scope}"
         );
         // Applying again changes nothing.
-        let mut args = vec!["plan", "-detailed-exitcode", "-no-color", "-input=false"];
-        args.extend(vars.iter().map(String::as_str));
-        let run = ws.run_env(
-            &args,
-            &[
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-            ],
+        let run = terraform(
+            ws,
+            engine,
+            &moto,
+            &["plan", "-detailed-exitcode", "-no-color", "-input=false"],
         )?;
         ensure!(run.code == 0, "second plan is empty:\n{}", run.text());
         Ok(())
@@ -149,16 +168,7 @@ fn multi_region_promotion_module_applies_against_the_engine() {
         })
         .expect("seed moto");
     each_terraform(test, |_, engine, ws| {
-        stage_example(ws, "multi-region-promotion")?;
-        ws.init()?;
-        ws.ok(&["validate", "-no-color"])?;
-        let vars = vec![
-            "-var".to_owned(),
-            format!("spinnaker_endpoint={}", engine.url),
-            "-var".to_owned(),
-            format!("aws_endpoint={}", moto.url),
-        ];
-        apply(ws, &vars)?;
+        apply_example(ws, engine, &moto, "multi-region-promotion")?;
         let all = pipelines(engine, "shopglobal")?;
         let promotion = all
             .iter()
@@ -191,19 +201,16 @@ fn multi_region_promotion_module_applies_against_the_engine() {
         );
 
         // A region where the cluster does not exist fails plan on the module's precondition.
-        let mut args = vec![
-            "plan",
-            "-no-color",
-            "-input=false",
-            "-var",
-            "regions=[\"us-east-1\",\"eu-west-1\"]",
-        ];
-        args.extend(vars.iter().map(String::as_str));
-        let run = ws.run_env(
-            &args,
+        let run = terraform(
+            ws,
+            engine,
+            &moto,
             &[
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
+                "plan",
+                "-no-color",
+                "-input=false",
+                "-var",
+                "regions=[\"us-east-1\",\"eu-west-1\"]",
             ],
         )?;
         ensure!(
