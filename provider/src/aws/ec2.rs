@@ -271,12 +271,12 @@ enum Attempt {
 /// Judges an answer of status `status` and body `body`; `attempts` is the retry budget.
 fn judge(status: u16, body: &str, attempts: u32) -> Attempt {
     if (200..300).contains(&status) {
-        return Attempt::Done(image_id(body).map_err(|e| AwsError::Transport {
+        return Attempt::Done(parse_image_id(body).map_err(|e| AwsError::Transport {
             operation: OPERATION,
             source: Box::new(e),
         }));
     }
-    let (code, message) = error(body).unwrap_or_else(|| {
+    let (code, message) = parse_error(body).unwrap_or_else(|| {
         let text: String = body.trim().chars().take(200).collect();
         (format!("HTTP {status}"), text)
     });
@@ -317,7 +317,7 @@ fn child<R>(
 /// The `imageId` of the first version in a `DescribeLaunchTemplateVersionsResponse`:
 /// `launchTemplateVersionSet/item/launchTemplateData/imageId`. `None` when the set is empty
 /// or the version sets no image.
-pub(super) fn image_id(body: &str) -> Result<Option<String>, XmlDecodeError> {
+pub(super) fn parse_image_id(body: &str) -> Result<Option<String>, XmlDecodeError> {
     let mut doc = Document::new(body);
     let mut root = doc.root_element()?;
     if !root
@@ -346,7 +346,7 @@ pub(super) fn image_id(body: &str) -> Result<Option<String>, XmlDecodeError> {
 
 /// The code and message of an error answer: EC2's `<Response><Errors><Error>` or the
 /// `<ErrorResponse><Error>` of the other Query services.
-pub(super) fn error(body: &str) -> Option<(String, String)> {
+pub(super) fn parse_error(body: &str) -> Option<(String, String)> {
     let read = |error: &mut ScopedDecoder<'_, '_>| {
         let (mut code, mut message) = (String::new(), String::new());
         while let Some(mut field) = error.next_tag() {

@@ -101,12 +101,17 @@ impl DataSource for AwsServerGroupDataSource {
                 None => (*clients).clone(),
             };
             if by_name {
-                let group = aws::server_group(&clients, &lookup_key).await?;
-                let cluster = match group.as_ref().and_then(|g| g.cluster.clone()) {
-                    Some(c) => Some(aws::cluster(&clients, &c).await?),
-                    None => None,
+                // The group is read with its cluster: one listing, one image lookup each.
+                let Some(c) = pipeline::naming::Names::parse(&lookup_key).cluster else {
+                    return Ok((aws::server_group(&clients, &lookup_key).await?, None));
                 };
-                Ok((group, cluster.map(|c| c.server_groups)))
+                let cluster = aws::cluster(&clients, &c).await?;
+                let group = cluster
+                    .server_groups
+                    .iter()
+                    .find(|g| g.name == lookup_key)
+                    .cloned();
+                Ok((group, Some(cluster.server_groups)))
             } else {
                 let cluster = aws::cluster(&clients, &lookup_key).await?;
                 let newest = cluster.newest().cloned();

@@ -68,24 +68,24 @@ async fn clients(url: &str, attempts: u32) -> AwsClients {
 #[test]
 fn the_image_id_is_read_from_the_launch_template_data() {
     assert_eq!(
-        ec2::image_id(VERSIONS).expect("parses").as_deref(),
+        ec2::parse_image_id(VERSIONS).expect("parses").as_deref(),
         Some("ami-0123456789abcdef0")
     );
-    assert_eq!(ec2::image_id(NO_IMAGE).expect("parses"), None);
-    assert_eq!(ec2::image_id(EMPTY).expect("parses"), None);
-    let err = ec2::image_id(LAUNCH_CONFIGURATIONS).expect_err("another answer");
+    assert_eq!(ec2::parse_image_id(NO_IMAGE).expect("parses"), None);
+    assert_eq!(ec2::parse_image_id(EMPTY).expect("parses"), None);
+    let err = ec2::parse_image_id(LAUNCH_CONFIGURATIONS).expect_err("another answer");
     assert!(
         err.to_string()
             .contains("expected a DescribeLaunchTemplateVersionsResponse"),
         "{err}"
     );
-    assert!(ec2::image_id("<html><body>502 Bad Gateway").is_err());
+    assert!(ec2::parse_image_id("<html><body>502 Bad Gateway").is_err());
 }
 
 #[test]
 fn error_answers_give_their_code_and_message() {
     assert_eq!(
-        ec2::error(THROTTLED),
+        ec2::parse_error(THROTTLED),
         Some((
             "RequestLimitExceeded".to_owned(),
             "Request limit exceeded.".to_owned()
@@ -93,12 +93,12 @@ fn error_answers_give_their_code_and_message() {
     );
     let query = r#"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>"#;
     assert_eq!(
-        ec2::error(query).map(|(c, _)| c).as_deref(),
+        ec2::parse_error(query).map(|(c, _)| c).as_deref(),
         Some("Throttling")
     );
-    assert_eq!(ec2::error("<html>Service Unavailable</html>"), None);
-    assert_eq!(ec2::error("not xml at all"), None);
-    assert_eq!(ec2::error(VERSIONS), None);
+    assert_eq!(ec2::parse_error("<html>Service Unavailable</html>"), None);
+    assert_eq!(ec2::parse_error("not xml at all"), None);
+    assert_eq!(ec2::parse_error(VERSIONS), None);
 }
 
 #[tokio::test]
