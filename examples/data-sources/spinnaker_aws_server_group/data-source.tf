@@ -14,6 +14,8 @@ output "latest" {
     sequence = data.spinnaker_aws_server_group.latest.sequence
     enabled  = data.spinnaker_aws_server_group.latest.enabled
     healthy  = data.spinnaker_aws_server_group.latest.healthy_instances
+    # The AMI it launches, from its launch configuration or launch template version.
+    image_id = data.spinnaker_aws_server_group.latest.image_id
   }
 }
 
