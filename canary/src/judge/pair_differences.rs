@@ -116,6 +116,19 @@ impl Bracket {
             self.count_hi - self.count_lo
         }
     }
+
+    /// How many candidates a one-sided read-off from the nearer end with recorded rows
+    /// must collect at least (`u64::MAX` when neither end has rows).
+    fn reach(&self) -> u64 {
+        let from_hi = self.hi_slot.map(|_| self.count_hi - self.k + 1);
+        let from_lo = self.lo_slot.map(|_| self.k - self.count_lo);
+        from_hi.into_iter().chain(from_lo).min().unwrap_or(u64::MAX)
+    }
+
+    /// Whether the target is close enough to be read off without more probes.
+    fn settled(&self, enough: u64) -> bool {
+        self.width() <= enough || self.reach() <= enough
+    }
 }
 
 impl PairSearch {
@@ -213,10 +226,10 @@ impl PairSearch {
         }
     }
 
-    /// Plans the next round into `self.probes`; false when every bracket is narrow
-    /// enough (or resolved). Each open bracket gets two interpolated probes aimed a
-    /// little either side of its target, so that an accurate interpolation closes it at
-    /// once; a bracket that did not halve since its last round is bisected instead.
+    /// Plans the next round into `self.probes`; false when every bracket is settled.
+    /// Each open bracket gets one probe interpolated at its target, which settles it
+    /// from whichever side it lands; a bracket that did not halve since its last round
+    /// is also bisected.
     fn plan_refinement(
         &mut self,
         x: &[f64],
@@ -225,12 +238,10 @@ impl PairSearch {
         enough: u64,
     ) -> bool {
         self.probes.clear();
-        let overshoot = (enough / 10) as f64;
         for idx in 0..self.brackets.len() {
             let Some(&b) = self.brackets.get(idx) else {
                 break;
             };
-            let width = b.width();
             // Adjacent ranks (the two middle ones) share a bracket; one plan serves both.
             let shared = self
                 .brackets
@@ -238,12 +249,12 @@ impl PairSearch {
                 .unwrap_or_default()
                 .iter()
                 .any(|p| {
-                    p.width() > enough
+                    !p.settled(enough)
                         && p.lo == b.lo
                         && p.hi == b.hi
                         && p.k.abs_diff(b.k) <= enough
                 });
-            if width <= enough || shared {
+            if b.settled(enough) || shared {
                 continue;
             }
             if !b.lo.is_finite() {
@@ -269,18 +280,13 @@ impl PairSearch {
                 }
                 continue;
             }
-            let span = (b.count_hi - b.count_lo) as f64;
-            let at = |rank: f64| {
-                let frac = ((rank - b.count_lo as f64) / span).clamp(0.0, 1.0);
-                let v = lo + (hi - lo) * frac;
-                if v > lo && v < hi { v } else { mid }
-            };
-            let target = b.k as f64 - 0.5;
+            let width = b.width();
+            let frac = ((b.k as f64 - 0.5 - b.count_lo as f64) / width as f64).clamp(0.0, 1.0);
+            let at = lo + (hi - lo) * frac;
+            let at = if at > lo && at < hi { at } else { mid };
+            self.probes.push(at);
             if width.saturating_mul(2) > b.last_width {
-                self.probes.extend([mid, at(target)]);
-            } else {
-                self.probes
-                    .extend([at(target - overshoot), at(target + overshoot)]);
+                self.probes.push(mid);
             }
             if let Some(bracket) = self.brackets.get_mut(idx) {
                 bracket.last_width = width;
@@ -341,30 +347,26 @@ impl PairSearch {
     }
 
     /// Resolves every bracket to its order statistic: exact probes directly, the others
-    /// by selecting among the candidates between their ends.
+    /// by selecting among candidates read off next to their ends.
     fn read_off(&mut self, x: &[f64], y: &[f64], out: &mut [f64]) {
-        let n = x.len();
-        let mut enumerated: Option<(f64, f64)> = None;
-        for (slot, b) in out.iter_mut().zip(&self.brackets) {
+        // self.candidates holds the differences ranked base + 1 ..= base + len.
+        let mut base: Option<u64> = None;
+        for idx in 0..self.brackets.len() {
+            let (Some(&b), Some(slot)) = (self.brackets.get(idx), out.get_mut(idx)) else {
+                break;
+            };
             if let Some(v) = b.exact {
                 // `v` may be a probe that only equals a difference after rounding;
                 // report the difference itself.
                 *slot = pair_in_window(x, y, v, v).unwrap_or(v);
                 continue;
             }
-            if enumerated != Some((b.lo, b.hi)) {
-                self.candidates.clear();
-                let rows_of = |s: usize| self.rows.get(s * n..(s + 1) * n);
-                match (b.hi_slot.and_then(rows_of), b.lo_slot.and_then(rows_of)) {
-                    (Some(from), Some(to)) => {
-                        differences_by_rows(x, y, from, to, &mut self.candidates);
-                    }
-                    _ => differences_between(x, y, b.lo, b.hi, &mut self.candidates),
-                }
+            let len = self.candidates.len() as u64;
+            if !base.is_some_and(|base| b.k > base && b.k - base <= len) {
+                base = Some(self.enumerate(x, y, &b));
                 self.work.candidates += self.candidates.len();
-                enumerated = Some((b.lo, b.hi));
             }
-            let index = (b.k - b.count_lo - 1) as usize;
+            let index = base.map_or(usize::MAX, |base| (b.k - base - 1) as usize);
             *slot = if index < self.candidates.len() {
                 let (_, nth, _) = self
                     .candidates
@@ -374,6 +376,55 @@ impl PairSearch {
                 f64::NAN
             };
         }
+    }
+
+    /// Fills `self.candidates` with a run of consecutive order statistics that contains
+    /// the bracket's target, and returns the rank just below the run.
+    ///
+    /// From the nearer end with recorded rows, a band of differences is read off that
+    /// should hold the target with some margin, its width taken from the bracket's mean
+    /// density; a band that falls short is widened. A band reaching the far end, or a
+    /// bracket without rows at its ends, is enumerated whole.
+    fn enumerate(&mut self, x: &[f64], y: &[f64], b: &Bracket) -> u64 {
+        let n = x.len();
+        let rows = |s: Option<usize>| s.and_then(|s| self.rows.get(s * n..(s + 1) * n));
+        let (hi_rows, lo_rows) = (rows(b.hi_slot), rows(b.lo_slot));
+        let candidates = &mut self.candidates;
+        candidates.clear();
+        let need = b.reach();
+        let width = b.width();
+        let density = width as f64 / (b.hi - b.lo);
+        let from_hi = hi_rows.is_some() && need == b.count_hi - b.k + 1;
+        let mut want = need.saturating_add(need / 8 + 256);
+        while want < width / 2 && density.is_finite() && density > 0.0 {
+            let delta = want as f64 / density;
+            if from_hi {
+                let w = b.hi - delta;
+                if !(w > b.lo) {
+                    break;
+                }
+                differences_above_rows(x, y, hi_rows.unwrap_or_default(), w, candidates);
+                if candidates.len() as u64 >= need {
+                    return b.count_hi - candidates.len() as u64;
+                }
+            } else {
+                let w = b.lo + delta;
+                if !(w < b.hi) {
+                    break;
+                }
+                differences_below_rows(x, y, lo_rows.unwrap_or_default(), w, candidates);
+                if candidates.len() as u64 >= need {
+                    return b.count_lo;
+                }
+            }
+            candidates.clear();
+            want = want.saturating_mul(2);
+        }
+        match (hi_rows, lo_rows) {
+            (Some(from), Some(to)) => differences_by_rows(x, y, from, to, candidates),
+            _ => differences_between(x, y, b.lo, b.hi, candidates),
+        }
+        b.count_lo
     }
 }
 
@@ -507,6 +558,79 @@ fn differences_by_rows(x: &[f64], y: &[f64], from: &[u32], to: &[u32], out: &mut
                 *slot = xi - yj;
             }
             next += len - 1;
+        }
+    }
+    out.truncate(next);
+}
+
+/// Collects the differences in `(w, v]` where `from[i]` is the row boundary of `v`
+/// (`y[from[i]..]` are the `y_j >= x_i - v`): per row, the `y_j` from there on while
+/// `y_j < x_i - w`.
+fn differences_above_rows(x: &[f64], y: &[f64], from: &[u32], w: f64, out: &mut Vec<f64>) {
+    collect_runs(x, out, |i, xi| {
+        let j = from.get(i).map_or(usize::MAX, |&j| j as usize);
+        let t = xi - w;
+        move |d: usize| y.get(j.saturating_add(d)).copied().filter(|&yj| yj < t)
+    });
+}
+
+/// Collects the differences in `(v, w]` where `to[i]` is the row boundary of `v`
+/// (`y[..to[i]]` are the `y_j < x_i - v`): per row, the `y_j` below there while
+/// `y_j >= x_i - w`.
+fn differences_below_rows(x: &[f64], y: &[f64], to: &[u32], w: f64, out: &mut Vec<f64>) {
+    collect_runs(x, out, |i, xi| {
+        let j = to.get(i).map_or(0, |&j| j as usize);
+        let t = xi - w;
+        move |d: usize| {
+            j.checked_sub(d + 1)
+                .and_then(|k| y.get(k))
+                .copied()
+                .filter(|&yj| yj >= t)
+        }
+    });
+}
+
+/// Appends `x_i - y` for each row's run of `y` values: `row(i, x_i)` gives a lookup of
+/// the run's `d`-th member (`None` past its end).
+///
+/// Rows nearly always hold zero or one candidate, so the first two are written
+/// unconditionally and kept by adding their presence to the length: a branch on them
+/// would be mispredicted on every other row. Longer runs take a loop.
+fn collect_runs<R: Fn(usize) -> Option<f64>>(
+    x: &[f64],
+    out: &mut Vec<f64>,
+    row: impl Fn(usize, f64) -> R,
+) {
+    let mut next = out.len();
+    out.resize(next + 1024, 0.0);
+    for (i, &xi) in x.iter().enumerate() {
+        if next + 2 > out.len() {
+            out.resize(out.len() * 2, 0.0);
+        }
+        let member = row(i, xi);
+        let (first, second) = (member(0), member(1));
+        // Invariant: out[..next] holds the candidates of the rows before this one.
+        if let Some(slot) = out.get_mut(next) {
+            *slot = xi - first.unwrap_or(0.0);
+        }
+        next += usize::from(first.is_some());
+        let second = second.filter(|_| first.is_some());
+        if let Some(slot) = out.get_mut(next) {
+            *slot = xi - second.unwrap_or(0.0);
+        }
+        next += usize::from(second.is_some());
+        if second.is_some() {
+            let mut d = 2;
+            while let Some(yj) = member(d) {
+                if next + 1 > out.len() {
+                    out.resize(out.len() * 2, 0.0);
+                }
+                if let Some(slot) = out.get_mut(next) {
+                    *slot = xi - yj;
+                }
+                next += 1;
+                d += 1;
+            }
         }
     }
     out.truncate(next);
