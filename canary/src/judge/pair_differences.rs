@@ -400,7 +400,7 @@ impl PairSearch {
             let delta = want as f64 / density;
             if from_hi {
                 let w = b.hi - delta;
-                if !(w > b.lo) {
+                if w <= b.lo {
                     break;
                 }
                 differences_above_rows(x, y, hi_rows.unwrap_or_default(), w, candidates);
@@ -409,7 +409,7 @@ impl PairSearch {
                 }
             } else {
                 let w = b.lo + delta;
-                if !(w < b.hi) {
+                if w >= b.hi {
                     break;
                 }
                 differences_below_rows(x, y, lo_rows.unwrap_or_default(), w, candidates);
