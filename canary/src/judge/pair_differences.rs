@@ -41,6 +41,11 @@ pub struct SearchWork {
     pub probes: usize,
     /// Candidate differences enumerated for the final selections.
     pub candidates: usize,
+    /// Candidate sets read off next to a bracket's upper end (`.0`) or lower end
+    /// (`.1`), and whole brackets enumerated (`.2`).
+    pub read_offs: (usize, usize, usize),
+    /// Bands that fell short of their target and were widened.
+    pub widened: usize,
 }
 
 /// Reusable state of the search: judging many metrics allocates once.
@@ -405,6 +410,7 @@ impl PairSearch {
                 }
                 differences_above_rows(x, y, hi_rows.unwrap_or_default(), w, candidates);
                 if candidates.len() as u64 >= need {
+                    self.work.read_offs.0 += 1;
                     return b.count_hi - candidates.len() as u64;
                 }
             } else {
@@ -414,9 +420,11 @@ impl PairSearch {
                 }
                 differences_below_rows(x, y, lo_rows.unwrap_or_default(), w, candidates);
                 if candidates.len() as u64 >= need {
+                    self.work.read_offs.1 += 1;
                     return b.count_lo;
                 }
             }
+            self.work.widened += 1;
             candidates.clear();
             want = want.saturating_mul(2);
         }
@@ -424,6 +432,7 @@ impl PairSearch {
             (Some(from), Some(to)) => differences_by_rows(x, y, from, to, candidates),
             _ => differences_between(x, y, b.lo, b.hi, candidates),
         }
+        self.work.read_offs.2 += 1;
         b.count_lo
     }
 }
@@ -760,6 +769,65 @@ mod tests {
                 assert_eq!(v, kth(&x, &y, *k as usize), "len {len} rank {k}");
             }
         }
+    }
+
+    #[test]
+    fn bands_on_either_side_and_widening_find_the_order_statistics() {
+        // Samples large enough for two probe rounds and one-sided read-offs; smooth,
+        // skewed and tied shapes land the probes on different sides of their targets.
+        let mut search = PairSearch::default();
+        let mut total = SearchWork::default();
+        for seed in 0..9u64 {
+            let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mut unit = || {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+            };
+            let mut draw = |len: usize, shift: f64| -> Vec<f64> {
+                let mut v: Vec<f64> = (0..len)
+                    .map(|_| match seed % 3 {
+                        0 => unit() + shift,
+                        1 => (-unit().ln()) * (1.0 + shift),
+                        _ => (unit() * 300.0).floor() + shift * 40.0,
+                    })
+                    .collect();
+                v.sort_unstable_by(f64::total_cmp);
+                v
+            };
+            let (x, y) = (draw(900, 0.1), draw(700, 0.0));
+            let mut all: Vec<f64> = x
+                .iter()
+                .flat_map(|a| y.iter().map(move |b| a - b))
+                .collect();
+            let pairs = all.len() as u64;
+            let ranks = [
+                pairs * 2 / 5,
+                pairs / 2,
+                pairs / 2 + 1,
+                pairs * 3 / 5 + seed,
+            ];
+            let mut out = [0.0; 4];
+            let bounds = (x[0] - y[y.len() - 1], x[x.len() - 1] - y[0]);
+            search.select(&x, &y, &ranks, bounds, 0.0, &mut out);
+            for (k, v) in ranks.iter().zip(out) {
+                let (_, expected, _) = all.select_nth_unstable_by(*k as usize - 1, f64::total_cmp);
+                assert!(
+                    (v - *expected).abs() <= 1e-12 * expected.abs().max(1.0),
+                    "seed {seed} rank {k}: {v} vs {expected}"
+                );
+            }
+            let work = search.work();
+            total.read_offs.0 += work.read_offs.0;
+            total.read_offs.1 += work.read_offs.1;
+            total.widened += work.widened;
+        }
+        // Every read-off path ran (the data are fixed, so this is deterministic).
+        assert!(
+            total.read_offs.0 > 0 && total.read_offs.1 > 0 && total.widened > 0,
+            "{total:?}"
+        );
     }
 
     proptest::proptest! {
