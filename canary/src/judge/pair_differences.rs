@@ -469,15 +469,16 @@ fn count_rows<const L: usize>(
     let bounds: [&mut [u32]; L] = std::array::from_fn(|_| parts.next().unwrap_or_default());
     let mut j = [0usize; L];
     let mut below = [0u64; L];
-    let mut tied = [false; L];
+    // Bit l: probe l met a y_j equal to some x_i - mu.
+    let mut tied = 0u32;
     for (i, &xi) in x.iter().enumerate() {
         for l in 0..L {
             // Invariant: j[l] is the boundary of row i - 1, and y[..j[l]] < x_i - mu.
             let a = xi - mus[l];
-            let jl = advance(y, j[l], a);
+            let (jl, tie) = advance(y, j[l], a);
             j[l] = jl;
             below[l] += jl as u64;
-            tied[l] |= y.get(jl) == Some(&a);
+            tied |= u32::from(tie) << l;
             if let Some(slot) = bounds[l].get_mut(i) {
                 *slot = jl as u32;
             }
@@ -485,27 +486,29 @@ fn count_rows<const L: usize>(
     }
     std::array::from_fn(|l| Count {
         below: below[l],
-        tied: tied[l],
+        tied: tied >> l & 1 == 1,
     })
 }
 
-/// The first `j >= from` with `!(y[j] < a)`, given `y[..from] < a` and `y` ascending.
+/// The first `j >= from` with `!(y[j] < a)`, given `y[..from] < a` and `y` ascending,
+/// and whether `y[j] == a`.
 #[inline(always)]
-fn advance(y: &[f64], mut j: usize, a: f64) -> usize {
+fn advance(y: &[f64], mut j: usize, a: f64) -> (usize, bool) {
     // Four comparisons per step, no branch on their outcome: the true ones form a
-    // prefix of the block, so their number is how far the boundary moves.
-    while let Some(&[b0, b1, b2, b3]) = y.get(j..j + 4) {
+    // prefix of the block, so their number is how far the boundary moves. An equal
+    // value in the block can only be the one the boundary stops at.
+    while let Some(&[b0, b1, b2, b3]) = y.get(j..).and_then(<[f64]>::first_chunk::<4>) {
         let step =
             usize::from(b0 < a) + usize::from(b1 < a) + usize::from(b2 < a) + usize::from(b3 < a);
         j += step;
         if step < 4 {
-            return j;
+            return (j, (b0 == a) | (b1 == a) | (b2 == a) | (b3 == a));
         }
     }
     while y.get(j).is_some_and(|&b| b < a) {
         j += 1;
     }
-    j
+    (j, y.get(j) == Some(&a))
 }
 
 /// `sum_i #{j : y_j <= x_i - mu}`: the pairs whose difference is `< mu`.
@@ -530,10 +533,10 @@ pub(crate) fn count_below(x: &[f64], y: &[f64], mu: f64) -> Count {
     let mut below = 0u64;
     let mut tied = false;
     for &xi in x {
-        let a = xi - mu;
-        j = advance(y, j, a);
+        let (at, tie) = advance(y, j, xi - mu);
+        j = at;
         below += j as u64;
-        tied |= y.get(j) == Some(&a);
+        tied |= tie;
     }
     Count { below, tied }
 }
@@ -576,63 +579,70 @@ fn differences_by_rows(x: &[f64], y: &[f64], from: &[u32], to: &[u32], out: &mut
 /// (`y[from[i]..]` are the `y_j >= x_i - v`): per row, the `y_j` from there on while
 /// `y_j < x_i - w`.
 fn differences_above_rows(x: &[f64], y: &[f64], from: &[u32], w: f64, out: &mut Vec<f64>) {
-    collect_runs(x, out, |i, xi| {
-        let j = from.get(i).map_or(usize::MAX, |&j| j as usize);
-        let t = xi - w;
-        move |d: usize| y.get(j.saturating_add(d)).copied().filter(|&yj| yj < t)
-    });
+    let member = |j: usize, d: usize, t: f64| {
+        let yj = y.get(j + d).copied().unwrap_or(f64::NAN);
+        (yj, yj < t)
+    };
+    collect_runs(x, from, out, w, member);
 }
 
 /// Collects the differences in `(v, w]` where `to[i]` is the row boundary of `v`
 /// (`y[..to[i]]` are the `y_j < x_i - v`): per row, the `y_j` below there while
 /// `y_j >= x_i - w`.
 fn differences_below_rows(x: &[f64], y: &[f64], to: &[u32], w: f64, out: &mut Vec<f64>) {
-    collect_runs(x, out, |i, xi| {
-        let j = to.get(i).map_or(0, |&j| j as usize);
-        let t = xi - w;
-        move |d: usize| {
-            j.checked_sub(d + 1)
-                .and_then(|k| y.get(k))
-                .copied()
-                .filter(|&yj| yj >= t)
-        }
-    });
+    let member = |j: usize, d: usize, t: f64| {
+        let yj = j
+            .checked_sub(d + 1)
+            .and_then(|k| y.get(k))
+            .copied()
+            .unwrap_or(f64::NAN);
+        (yj, yj >= t)
+    };
+    collect_runs(x, to, out, w, member);
 }
 
-/// Appends `x_i - y` for each row's run of `y` values: `row(i, x_i)` gives a lookup of
-/// the run's `d`-th member (`None` past its end).
+/// Appends `x_i - y` for each row's run of `y` values next to its boundary:
+/// `member(boundary_i, d, x_i - w)` is the `d`-th value from the boundary and whether
+/// it belongs to the run (the run ends at the first that does not).
 ///
 /// Rows nearly always hold zero or one candidate, so the first two are written
 /// unconditionally and kept by adding their presence to the length: a branch on them
 /// would be mispredicted on every other row. Longer runs take a loop.
-fn collect_runs<R: Fn(usize) -> Option<f64>>(
+fn collect_runs(
     x: &[f64],
+    boundaries: &[u32],
     out: &mut Vec<f64>,
-    row: impl Fn(usize, f64) -> R,
+    w: f64,
+    member: impl Fn(usize, usize, f64) -> (f64, bool),
 ) {
     let mut next = out.len();
-    out.resize(next + 1024, 0.0);
-    for (i, &xi) in x.iter().enumerate() {
+    for (&xi, &j) in x.iter().zip(boundaries) {
         if next + 2 > out.len() {
-            out.resize(out.len() * 2, 0.0);
+            out.resize(2 * out.len() + 1024, 0.0);
         }
-        let member = row(i, xi);
-        let (first, second) = (member(0), member(1));
+        let (j, t) = (j as usize, xi - w);
         // Invariant: out[..next] holds the candidates of the rows before this one.
+        let (first, first_in) = member(j, 0, t);
+        let (second, second_in) = member(j, 1, t);
+        let kept_first = usize::from(first_in);
+        let kept_second = kept_first & usize::from(second_in);
         if let Some(slot) = out.get_mut(next) {
-            *slot = xi - first.unwrap_or(0.0);
+            *slot = xi - first;
         }
-        next += usize::from(first.is_some());
-        let second = second.filter(|_| first.is_some());
+        next += kept_first;
         if let Some(slot) = out.get_mut(next) {
-            *slot = xi - second.unwrap_or(0.0);
+            *slot = xi - second;
         }
-        next += usize::from(second.is_some());
-        if second.is_some() {
+        next += kept_second;
+        if kept_second == 1 {
             let mut d = 2;
-            while let Some(yj) = member(d) {
+            loop {
+                let (yj, inside) = member(j, d, t);
+                if !inside {
+                    break;
+                }
                 if next + 1 > out.len() {
-                    out.resize(out.len() * 2, 0.0);
+                    out.resize(2 * out.len(), 0.0);
                 }
                 if let Some(slot) = out.get_mut(next) {
                     *slot = xi - yj;
