@@ -8,13 +8,15 @@
 //! every comparison exact). One counting pass walks the rows `x_i` in order and, per
 //! probe, advances the boundary `j_i(v)` (the first `j` with `y_j >= x_i - v`), which
 //! only moves forward: O(n + m) per probe and up to [`LANES`] probes interleaved in
-//! one pass. The boundaries are kept, so once a bracket holds few pairs its candidates
-//! are read off row by row between the boundaries of its two ends and the target picked
-//! with a selection, with no further pass.
+//! one pass. The boundaries are kept: once the target is near a bracket end, its
+//! candidates are read off row by row in a band next to that end's boundaries (or
+//! between the boundaries of both ends of a narrow bracket) and the target is picked
+//! with a selection, with no further counting pass.
 //!
-//! Probes come from a deterministic sample of pairs (a first round that also counts one
-//! extra value for the caller, the p-value's `mu = 0`) and then from interpolation
-//! inside each bracket: two rounds for samples of thousands of points.
+//! Probes come from a deterministic sample of pairs (the first round, which also counts
+//! one extra value for the caller, the p-value's `mu = 0`) and then from one probe per
+//! target interpolated inside its bracket: for the rank-sum test on samples of
+//! thousands of points, two passes of four and three probes.
 
 use super::sort::SortBuffers;
 
@@ -130,9 +132,12 @@ impl Bracket {
         from_hi.into_iter().chain(from_lo).min().unwrap_or(u64::MAX)
     }
 
-    /// Whether the target is close enough to be read off without more probes.
+    /// Whether the target is close enough to be read off without more probes: the
+    /// bracket is narrow, or it is finite (so a band's width can be estimated) with the
+    /// target near an end.
     fn settled(&self, enough: u64) -> bool {
-        self.width() <= enough || self.reach() <= enough
+        self.width() <= enough
+            || (self.lo.is_finite() && self.hi.is_finite() && self.reach() <= enough)
     }
 }
 
@@ -371,7 +376,9 @@ impl PairSearch {
                 base = Some(self.enumerate(x, y, &b));
                 self.work.candidates += self.candidates.len();
             }
-            let index = base.map_or(usize::MAX, |base| (b.k - base - 1) as usize);
+            let index = base
+                .and_then(|base| b.k.checked_sub(base + 1))
+                .map_or(usize::MAX, |i| i as usize);
             *slot = if index < self.candidates.len() {
                 let (_, nth, _) = self
                     .candidates
