@@ -1,6 +1,6 @@
 //! Pipeline configs: a per-client cache of each application's pipeline list (one `GET`
-//! serves every read of that application; writes invalidate it), saves, updates, deletes,
-//! history, and the bounded wait for Front50's cache after a save.
+//! serves every read of that application; writes invalidate it, or patch it when the client
+//! knows what was stored), saves, updates, deletes, history, and the bounded waits after a save.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,7 +158,8 @@ impl Client {
     }
 
     /// `DELETE /pipelines/{app}/{name}`. Gate matches the name ignoring case and answers 200
-    /// when nothing matches.
+    /// when nothing matches. On success the first cached entry Gate would have matched is
+    /// removed from the cached list (deleting N pipelines costs no list request).
     pub async fn delete_pipeline(&self, application: &str, name: &str) -> Result<(), Error> {
         let call = Call::new(
             Method::DELETE,
@@ -166,9 +167,110 @@ impl Client {
             format!("/pipelines/{}/{}", segment(application), segment(name)),
             Idempotency::Idempotent,
         );
-        let result = self.send(call).await;
-        self.invalidate_pipeline_configs(application);
-        result.map(drop)
+        match self.send(call).await {
+            Ok(_) => {
+                let wanted = name.trim();
+                self.patch_pipeline_configs(application, |list| {
+                    if let Some(i) = list.iter().position(|p| {
+                        p.get("name")
+                            .and_then(Value::as_str)
+                            .is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted))
+                    }) {
+                        list.remove(i);
+                    }
+                });
+                Ok(())
+            }
+            Err(e) => {
+                self.invalidate_pipeline_configs(application);
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies `change` to the cached list of `application` when one is cached; when a fetch
+    /// is still in flight the entry is dropped instead, so the next read fetches again.
+    fn patch_pipeline_configs(&self, application: &str, change: impl FnOnce(&mut Vec<Value>)) {
+        let key = cache_key(application);
+        let mut cache = self
+            .inner
+            .pipeline_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(current) = cache.get(&key).and_then(|cell| cell.get()) else {
+            cache.remove(&key);
+            return;
+        };
+        let mut list = Vec::clone(current);
+        change(&mut list);
+        cache.insert(key, Arc::new(OnceCell::new_with(Some(Arc::new(list)))));
+    }
+
+    /// `POST /pipelines` for a pipeline that carries its `id`, then the stored pipeline as
+    /// Front50 wrote it (with its `updateTs`), read from the pipeline's newest revision
+    /// (`GET /pipelineConfigs/{id}/history?limit=1`, served from storage rather than from
+    /// Front50's list cache). A missing revision right after the save is retried with backoff
+    /// from 100 ms to 2 s for up to `visibility_timeout`. The cached list of the application is
+    /// patched with the stored pipeline instead of being dropped, so saving N pipelines of one
+    /// application costs no list request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the pipeline has no `application` or no `id`;
+    /// [`Error::NotFound`] when no revision appears before the deadline; the save's own error.
+    pub async fn save_and_read_pipeline(&self, pipeline: &Value) -> Result<Value, Error> {
+        let application = application_of(pipeline)?;
+        let Some(id) = id_of(pipeline) else {
+            return Err(Error::InvalidRequest {
+                field: "id",
+                message: "the pipeline needs an `id` to be read back after the save".into(),
+            });
+        };
+        let call = Call::new(
+            Method::POST,
+            "/pipelines",
+            "/pipelines".into(),
+            Idempotency::Idempotent,
+        )
+        .json(pipeline);
+        let stored = match self.send(call).await {
+            Ok(_) => self.newest_revision(application, id).await,
+            Err(e) => Err(e),
+        };
+        match &stored {
+            Ok(stored) => self.patch_pipeline_configs(application, |list| {
+                match list.iter_mut().find(|p| id_of(p) == Some(id)) {
+                    Some(entry) => *entry = stored.clone(),
+                    None => list.push(stored.clone()),
+                }
+            }),
+            Err(_) => self.invalidate_pipeline_configs(application),
+        }
+        stored
+    }
+
+    /// The newest stored revision of pipeline `id`, waiting for it as
+    /// [`Client::save_and_read_pipeline`] describes.
+    async fn newest_revision(&self, application: &str, id: &str) -> Result<Value, Error> {
+        let timeout = self.config().visibility_timeout;
+        let deadline = Instant::now() + timeout;
+        let mut pause = VISIBLE_FIRST;
+        loop {
+            let revisions = optional(self.pipeline_history(id, 1).await)?.unwrap_or_default();
+            if let Some(stored) = revisions.into_iter().find(Value::is_object) {
+                return Ok(stored);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::NotFound {
+                    message: format!(
+                        "pipeline {id} of application {application} has no stored revision {timeout:?} after it was saved"
+                    ),
+                });
+            }
+            tracing::debug!(application, id, "saved pipeline has no revision yet");
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(VISIBLE_MAX);
+        }
     }
 
     /// `GET /pipelineConfigs/{id}/history?limit=N`: stored revisions, newest first.

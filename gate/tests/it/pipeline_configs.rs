@@ -345,3 +345,142 @@ async fn wait_until_visible_is_bounded() {
     assert!(error.is_not_found(), "{error:?}");
     assert!(error.to_string().contains("ghost"));
 }
+
+#[tokio::test]
+async fn save_and_read_patches_the_cached_list_instead_of_refetching() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_pipeline(&pipeline("p0", "Existing"), false)
+        .await
+        .expect("save");
+    client.list_pipeline_configs("shop").await.expect("list");
+    assert_eq!(client.stats().count(LIST), 1);
+
+    for i in 1..=5 {
+        let stored = client
+            .save_and_read_pipeline(&pipeline(&format!("p{i}"), &format!("Deploy {i}")))
+            .await
+            .expect("save");
+        assert_eq!(stored["id"], json!(format!("p{i}")));
+        assert_eq!(
+            stored["updateTs"],
+            json!("1700000000000"),
+            "what was stored"
+        );
+    }
+    let renamed = client
+        .save_and_read_pipeline(&pipeline("p0", "Renamed"))
+        .await
+        .expect("save");
+    assert_eq!(renamed["name"], json!("Renamed"));
+
+    // Every read is served from the patched list: new pipelines, the rename, no stale entry.
+    let list = client.list_pipeline_configs("shop").await.expect("list");
+    let mut names: Vec<&str> = list.iter().filter_map(|p| p["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Deploy 1", "Deploy 2", "Deploy 3", "Deploy 4", "Deploy 5", "Renamed"
+        ]
+    );
+    client
+        .delete_pipeline("shop", "deploy 3")
+        .await
+        .expect("delete");
+    assert!(
+        client
+            .get_pipeline_config("shop", "Deploy 3")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert_eq!(client.stats().count(LIST), 1);
+    assert_eq!(
+        gate.seen_count(Method::GET, "/applications/shop/pipelineConfigs"),
+        1
+    );
+    // What the client patched in matches what Gate serves.
+    let fresh = gate.client();
+    let served = fresh.list_pipeline_configs("shop").await.expect("list");
+    let mut served_names: Vec<&str> = served.iter().filter_map(|p| p["name"].as_str()).collect();
+    served_names.sort_unstable();
+    let list = client.list_pipeline_configs("shop").await.expect("list");
+    let mut cached_names: Vec<&str> = list.iter().filter_map(|p| p["name"].as_str()).collect();
+    cached_names.sort_unstable();
+    assert_eq!(cached_names, served_names);
+}
+
+#[tokio::test]
+async fn save_and_read_without_a_cached_list_fetches_nothing() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    client
+        .save_and_read_pipeline(&pipeline("p1", "Deploy"))
+        .await
+        .expect("save");
+    assert_eq!(client.stats().count(LIST), 0);
+    let read = client
+        .get_pipeline_config_by_id("shop", "p1")
+        .await
+        .expect("read");
+    assert_eq!(read.expect("found")["name"], json!("Deploy"));
+    assert_eq!(client.stats().count(LIST), 1);
+}
+
+#[tokio::test]
+async fn save_and_read_retries_a_missing_revision_and_needs_an_id() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let client = gate.client();
+    gate.fault(Fault::status(
+        Method::GET,
+        "/pipelineConfigs/p1/history",
+        404,
+    ));
+    let stored = client
+        .save_and_read_pipeline(&pipeline("p1", "Deploy"))
+        .await
+        .expect("save");
+    assert_eq!(stored["id"], json!("p1"));
+    assert_eq!(
+        gate.seen_count(Method::GET, "/pipelineConfigs/p1/history"),
+        2
+    );
+
+    let error = client
+        .save_and_read_pipeline(&json!({"application": "shop", "name": "x"}))
+        .await
+        .expect_err("no id");
+    assert!(error.to_string().contains("id"), "{error}");
+    assert_eq!(gate.seen_count(Method::POST, "/pipelines"), 1);
+}
+
+#[tokio::test]
+async fn save_and_read_is_bounded_when_no_revision_appears() {
+    let gate = MockGate::start(MockAuth::Open).await;
+    let mut config = gate.config();
+    config.visibility_timeout = std::time::Duration::from_millis(300);
+    let client = gate::Client::new(config).expect("client");
+    client.list_pipeline_configs("shop").await.expect("list");
+    for _ in 0..8 {
+        gate.fault(Fault::status(
+            Method::GET,
+            "/pipelineConfigs/p1/history",
+            404,
+        ));
+    }
+    let error = client
+        .save_and_read_pipeline(&pipeline("p1", "Deploy"))
+        .await
+        .expect_err("never visible");
+    assert!(error.is_not_found(), "{error:?}");
+    assert!(error.to_string().contains("p1"), "{error}");
+    // The cached list was dropped, so the next read sees the save.
+    let read = client
+        .get_pipeline_config_by_id("shop", "p1")
+        .await
+        .expect("read");
+    assert!(read.is_some());
+    assert_eq!(client.stats().count(LIST), 2);
+}
