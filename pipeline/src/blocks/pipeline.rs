@@ -11,7 +11,7 @@
 //! * stage array order: live order for existing stages, new stages after them in DAG order;
 //! * declared triggers are overlaid onto the live triggers of the same type, in order (so
 //!   server-added keys such as cron `id`s stay); live triggers of types without a block are
-//!   kept; parameters are matched by name.
+//!   kept verbatim (listed by [`unmanaged_triggers`]); parameters are matched by name.
 
 use std::collections::{HashMap, HashSet};
 
@@ -162,6 +162,39 @@ pub fn unmanaged_stages(
         })
         .map(unmanaged)
         .filter(|u| !declared.contains(&u.ref_id))
+        .collect()
+}
+
+/// A live trigger whose type has no block (e.g. `artifactory`, `helm`, `concourse`): kept
+/// verbatim on every write, like an unmanaged stage, and never declared in HCL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmanagedTrigger {
+    /// Trigger `type` (empty when missing).
+    pub trigger_type: String,
+    /// `enabled`, when it is a boolean (or the text `"true"`/`"false"`).
+    pub enabled: Option<bool>,
+}
+
+/// The triggers of `live` whose type has no block, in order: exactly those
+/// [`encode_pipeline`] keeps as they are.
+pub fn unmanaged_triggers(live: &Map<String, Json>) -> Vec<UnmanagedTrigger> {
+    objects(live, "triggers")
+        .filter_map(|t| {
+            let kind = t.get("type").and_then(Json::as_str).unwrap_or_default();
+            if super::trigger_for_type(kind).is_some() {
+                return None;
+            }
+            let enabled = match t.get("enabled") {
+                Some(Json::Bool(b)) => Some(*b),
+                Some(Json::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+                Some(Json::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+                _ => None,
+            };
+            Some(UnmanagedTrigger {
+                trigger_type: kind.to_owned(),
+                enabled,
+            })
+        })
         .collect()
 }
 

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde_json::{Map, Value as Json, json};
 
 use super::pipeline::{
-    HclStep, PipelineBlocks, TypedBlock, decode_pipeline, encode_pipeline, hcl_path,
+    HclStep, PipelineBlocks, TypedBlock, UnmanagedTrigger, decode_pipeline, encode_pipeline,
+    hcl_path, unmanaged_triggers,
 };
 use super::*;
 use crate::validate::JsonPath;
@@ -283,6 +284,47 @@ fn pipeline_merge_keeps_infrastructure_and_drops_undeclared_stages() {
     assert_eq!(decoded.unmanaged_stages[0].ref_id, "deploy1");
     assert_eq!(decoded.unmodelled_triggers.len(), 1);
     assert_eq!(decoded.blocks.stages.len(), 3);
+}
+
+#[test]
+fn triggers_without_a_block_are_kept_in_place_and_listed() {
+    let live = obj(json!({
+        "application": "app", "name": "p",
+        "triggers": [
+            {"type": "artifactory", "enabled": true, "artifactorySearchName": "libs"},
+            {"type": "webhook", "source": "old", "enabled": true},
+            {"type": "helm", "enabled": "false", "chart": "shop"},
+            {"type": "concourse"}
+        ],
+        "stages": []
+    }));
+    let listed = unmanaged_triggers(&live);
+    assert_eq!(
+        listed,
+        [
+            UnmanagedTrigger {
+                trigger_type: "artifactory".into(),
+                enabled: Some(true)
+            },
+            UnmanagedTrigger {
+                trigger_type: "helm".into(),
+                enabled: Some(false)
+            },
+            UnmanagedTrigger {
+                trigger_type: "concourse".into(),
+                enabled: None
+            },
+        ]
+    );
+    // The webhook trigger is removed from HCL; the others stay byte for byte.
+    let enc = encode_pipeline(&PipelineBlocks::default(), Some(&live));
+    let kept: Vec<&Json> = enc.json["triggers"].as_array().unwrap().iter().collect();
+    assert_eq!(kept.len(), 3);
+    assert_eq!(*kept[0], live["triggers"][0]);
+    assert_eq!(*kept[1], live["triggers"][2]);
+    assert_eq!(*kept[2], live["triggers"][3]);
+    assert_eq!(unmanaged_triggers(&enc.json), listed);
+    assert!(unmanaged_triggers(&obj(json!({"name": "p"}))).is_empty());
 }
 
 fn corpus_files() -> Option<Vec<PathBuf>> {
