@@ -1,11 +1,12 @@
 //! `spinnaker_pipeline`: a pipeline config with typed triggers and non-infrastructure stages,
-//! written with Gate's `POST /pipelines` and read from the application's cached pipeline list.
+//! written with Gate's `POST /pipelines` and read from the application's cached pipeline list
+//! (one list request per application per Terraform command; saves patch the cached list).
 //!
 //! The shape comes from the catalogue in `pipeline::blocks`; the merge onto the live pipeline
 //! (unknown fields kept, infrastructure stages preserved, undeclared stages dropped) from
 //! `pipeline::blocks::pipeline`. This module adds what needs Gate: reading the live pipeline,
 //! resolving upstream pipelines by name, refusing to overwrite a pipeline changed since the
-//! plan, and computing `update_ts`, `json` and `unmanaged_stages`.
+//! plan, and computing `update_ts`, `json`, `unmanaged_stages` and `unmanaged_triggers`.
 
 mod checks;
 mod convert;
@@ -15,7 +16,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use pipeline::blocks::pipeline::{
-    PipelineBlocks, TypedBlock, UnmanagedStage, encode_pipeline, unmanaged_stages,
+    PipelineBlocks, TypedBlock, UnmanagedStage, UnmanagedTrigger, encode_pipeline,
+    unmanaged_stages, unmanaged_triggers,
 };
 use pipeline::blocks::{self, BlockSpec, BlockValue, decode};
 use pipeline::model::ref_id_string;
@@ -237,6 +239,22 @@ fn unmanaged_value(list: &[UnmanagedStage]) -> Value {
     )
 }
 
+fn unmanaged_triggers_value(list: &[UnmanagedTrigger]) -> Value {
+    Value::List(
+        list.iter()
+            .map(|u| {
+                Value::Object(BTreeMap::from([
+                    ("type".to_owned(), Value::string(&u.trigger_type)),
+                    (
+                        "enabled".to_owned(),
+                        u.enabled.map_or(Value::Null, Value::Bool),
+                    ),
+                ]))
+            })
+            .collect(),
+    )
+}
+
 fn declared_ref_ids(blocks: &PipelineBlocks) -> HashSet<String> {
     blocks
         .stages
@@ -391,7 +409,12 @@ async fn state_from_live(
         "unmanaged_stages".to_owned(),
         unmanaged_value(&unmanaged_stages(live, &HashSet::new())),
     );
-    Ok(convert::keep_equivalent_json(prior, Value::Object(state)))
+    state.insert(
+        "unmanaged_triggers".to_owned(),
+        unmanaged_triggers_value(&unmanaged_triggers(live)),
+    );
+    let state = convert::keep_equivalent_json(prior, Value::Object(state));
+    Ok(convert::keep_prior_empties(prior, state))
 }
 
 fn opt_string(s: Option<&str>) -> Value {
@@ -419,15 +442,32 @@ fn to_send(
     json
 }
 
-/// Saves and waits until Gate serves the pipeline (Front50 reads can lag a save), returning
-/// what Gate stored.
+/// Saves and returns what Front50 stored (its newest revision, retried briefly while it is
+/// missing right after the save). The client patches its cached list of the application with
+/// it, so an apply lists each application once however many pipelines it saves.
 async fn save(ctx: &Ctx, json: &Map<String, Json>) -> Result<Map<String, Json>, ResourceError> {
     let body = Json::Object(json.clone());
-    ctx.client.save_pipeline(&body, false).await?;
-    let application = json_str(json, "application").unwrap_or_default();
-    let id = json_str(json, "id").unwrap_or_default();
-    let stored = ctx.client.wait_until_visible(application, id).await?;
+    let stored = ctx.client.save_and_read_pipeline(&body).await?;
     Ok(stored.as_object().cloned().unwrap_or_default())
+}
+
+/// The newest stored revision of pipeline `id`, read past the list cache (which lives for the
+/// whole Terraform command), so the stale-plan check compares against what is stored now;
+/// `listed` when Gate has no revision for it.
+async fn newest(
+    ctx: &Ctx,
+    id: &str,
+    listed: Map<String, Json>,
+) -> Result<Map<String, Json>, ResourceError> {
+    let revisions = match ctx.client.pipeline_history(id, 1).await {
+        Ok(revisions) => revisions,
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(revisions
+        .into_iter()
+        .find_map(|r| r.as_object().cloned())
+        .unwrap_or(listed))
 }
 
 fn applied(
@@ -454,6 +494,14 @@ fn applied(
             m.insert(
                 "unmanaged_stages".to_owned(),
                 unmanaged_value(&unmanaged_stages(stored, &declared)),
+            );
+        }
+        if m.get("unmanaged_triggers")
+            .is_none_or(Value::contains_unknown)
+        {
+            m.insert(
+                "unmanaged_triggers".to_owned(),
+                unmanaged_triggers_value(&unmanaged_triggers(stored)),
             );
         }
     }
@@ -571,6 +619,7 @@ impl Resource for PipelineResource {
                 ),
             )));
         };
+        let live = newest(ctx, id, live).await?;
         let live_ts = live.get("updateTs").and_then(ref_id_string);
         let planned_ts = text(prior, "update_ts");
         if live_ts.as_deref() != planned_ts {

@@ -228,6 +228,62 @@ pub(crate) fn keep_equivalent_json(prior: &Value, new: Value) -> Value {
     }
 }
 
+/// Where the prior state held an empty value (`""`, `[]`, `{}`, or JSON text of an empty list or
+/// object) and the live pipeline now reads as null, keeps the prior value. The codec reads an
+/// absent JSON field and an empty one alike as null, so without this `x = []` in the
+/// configuration would plan a change after every refresh. A field that held something and was
+/// removed in Spinnaker still reads as null and shows as drift. Stage blocks are paired with
+/// their prior block by `ref_id` (the prior stage may have moved), other blocks by position.
+pub(crate) fn keep_prior_empties(prior: &Value, new: Value) -> Value {
+    match (prior, new) {
+        (Value::Object(p), Value::Object(mut n)) => {
+            for (k, v) in n.iter_mut() {
+                if let Some(pv) = p.get(k) {
+                    *v = keep_prior_empties(pv, std::mem::replace(v, Value::Null));
+                }
+            }
+            Value::Object(n)
+        }
+        (Value::List(p), Value::List(n)) => Value::List(
+            n.into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let ref_id = v.attr("ref_id").and_then(Value::as_str);
+                    let pv = match ref_id {
+                        Some(r) => p
+                            .iter()
+                            .find(|x| x.attr("ref_id").and_then(Value::as_str) == Some(r)),
+                        None => p.get(i),
+                    };
+                    match pv {
+                        Some(pv) => keep_prior_empties(pv, v),
+                        None => v,
+                    }
+                })
+                .collect(),
+        ),
+        (p, Value::Null) if reads_as_null(p) => p.clone(),
+        (_, n) => n,
+    }
+}
+
+/// A configured value the codec writes as an empty (or no) JSON field, which reads back as null.
+fn reads_as_null(v: &Value) -> bool {
+    match v {
+        Value::String(s) => {
+            s.is_empty()
+                || serde_json::from_str::<Json>(s).is_ok_and(|j| match j {
+                    Json::Array(a) => a.is_empty(),
+                    Json::Object(m) => m.is_empty(),
+                    _ => false,
+                })
+        }
+        Value::List(x) | Value::Set(x) => x.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
 fn same_json(a: &str, b: &str) -> bool {
     let parse = |s: &str| {
         serde_json::from_str::<Json>(s)

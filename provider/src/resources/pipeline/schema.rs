@@ -1,6 +1,6 @@
 //! The `spinnaker_pipeline` schema, built from the block catalogue in `pipeline::blocks`: the
 //! catalogue's attributes and blocks become Terraform attributes and nested list blocks, plus
-//! the computed `id`, `update_ts`, `json` and `unmanaged_stages`.
+//! the computed `id`, `update_ts`, `json`, `unmanaged_stages` and `unmanaged_triggers`.
 
 use pipeline::blocks::{self, AttrSpec, BlockSpec, Codec, Kind, Nesting};
 
@@ -63,6 +63,18 @@ pub(crate) fn unmanaged_type() -> Type {
     )
 }
 
+/// The type of one `unmanaged_triggers` entry.
+pub(crate) fn unmanaged_trigger_type() -> Type {
+    Type::Object(
+        [
+            ("type".to_owned(), Type::String),
+            ("enabled".to_owned(), Type::Bool),
+        ]
+        .into_iter()
+        .collect(),
+    )
+}
+
 /// The resource schema.
 pub fn schema() -> Schema {
     let top = blocks::pipeline_block();
@@ -70,6 +82,7 @@ pub fn schema() -> Schema {
         "A Spinnaker pipeline config with typed triggers and non-infrastructure stages. \
          Infrastructure stages (deploys, server groups, load balancers, ...) are not declared here: \
          those that exist in Spinnaker are kept on every write and listed in `unmanaged_stages`. \
+         Triggers of types without a block are kept the same way and listed in `unmanaged_triggers`. \
          Fields the schema does not model, added in Deck or by Spinnaker, are kept too.",
     )
     .attribute(
@@ -107,6 +120,14 @@ pub fn schema() -> Schema {
                 "unmanaged_stages",
                 Type::list(unmanaged_type()),
                 "Infrastructure stages present in Spinnaker but not declared here (`ref_id`, `type`, `name`). They are preserved on every write; declared stages may depend on them by `ref_id`.",
+            )
+            .use_state_for_unknown(),
+        )
+        .attribute(
+            Attribute::computed(
+                "unmanaged_triggers",
+                Type::list(unmanaged_trigger_type()),
+                "Triggers present in Spinnaker whose type has no block here (e.g. `artifactory`, `helm`, `concourse`), with `type` and `enabled`. Like unmanaged stages they are kept as they are on every write and never shown as drift; change or remove them in Deck.",
             )
             .use_state_for_unknown(),
         );

@@ -51,6 +51,7 @@ fn schema_has_every_block_and_computed_attribute() {
         "update_ts",
         "json",
         "unmanaged_stages",
+        "unmanaged_triggers",
         "application",
         "name",
     ] {
@@ -251,5 +252,183 @@ fn depends_on_may_name_unmanaged_stages_of_the_prior_state() {
             .as_deref(),
         Some("manual_judgment_stage[0].depends_on"),
         "{d}"
+    );
+}
+
+/// A live pipeline read into state, shaped by `prior` (no upstream blocks, so no Gate call).
+fn read_back(live: serde_json::Value, prior: &Value) -> Value {
+    let live = live.as_object().cloned().expect("object");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = gate::Client::new(gate::Config::new(
+        url::Url::parse("http://127.0.0.1:9").expect("url"),
+    ))
+    .expect("client");
+    let ctx = Ctx::new(
+        std::sync::Arc::new(client),
+        tokio_util::sync::CancellationToken::new(),
+        serde_json::Map::new(),
+    );
+    rt.block_on(state_from_live(&ctx, &live, prior))
+        .expect("state")
+}
+
+fn stage_attr<'a>(state: &'a Value, block: &str, ref_id: &str, attr: &str) -> &'a Value {
+    state
+        .attr(block)
+        .and_then(Value::as_elements)
+        .unwrap_or_default()
+        .iter()
+        .find(|s| s.attr("ref_id").and_then(Value::as_str) == Some(ref_id))
+        .and_then(|s| s.attr(attr))
+        .expect("stage attribute")
+}
+
+#[test]
+fn empty_values_in_config_read_back_empty_and_removed_values_show_as_drift() {
+    let empty = || Value::List(Vec::new());
+    let judge = |ref_id: &str, roles: Value| {
+        block(
+            "manual_judgment_stage",
+            &[
+                ("ref_id", s(ref_id)),
+                ("name", s(ref_id)),
+                ("required_judgment_roles", roles),
+                ("judgment_inputs", empty()),
+                ("depends_on", empty()),
+            ],
+        )
+    };
+    let mut prior = base();
+    prior.push(("description", s("")));
+    prior.push(("expected_artifacts", s("[]")));
+    prior.push((
+        "manual_judgment_stage",
+        Value::List(vec![
+            judge("a", empty()),
+            judge("b", Value::List(vec![s("ops")])),
+        ]),
+    ));
+    prior.push((
+        "webhook_trigger",
+        Value::List(vec![block(
+            "webhook_trigger",
+            &[
+                ("source", s("shop")),
+                ("payload_constraints", Value::Map(BTreeMap::new())),
+            ],
+        )]),
+    ));
+    let prior = config(&prior);
+    // What apply wrote for that configuration, after someone removed b's roles in Deck and
+    // the stages swapped places.
+    let live = serde_json::json!({
+        "id": "p1", "application": "shop", "name": "deploy", "description": "",
+        "expectedArtifacts": [], "updateTs": "1",
+        "triggers": [{"type": "webhook", "source": "shop", "payloadConstraints": {}}],
+        "stages": [
+            {"refId": "b", "type": "manualJudgment", "name": "b", "requisiteStageRefIds": [],
+             "judgmentInputs": []},
+            {"refId": "a", "type": "manualJudgment", "name": "a", "requisiteStageRefIds": [],
+             "requiredJudgmentRoles": [], "judgmentInputs": []}
+        ]
+    });
+    let state = read_back(live, &prior);
+    assert_eq!(state.attr("description"), Some(&s("")));
+    assert_eq!(state.attr("expected_artifacts"), Some(&s("[]")));
+    for attr in ["required_judgment_roles", "judgment_inputs", "depends_on"] {
+        assert_eq!(
+            stage_attr(&state, "manual_judgment_stage", "a", attr),
+            &empty(),
+            "{attr}"
+        );
+    }
+    assert_eq!(
+        stage_attr(
+            &state,
+            "manual_judgment_stage",
+            "b",
+            "required_judgment_roles"
+        ),
+        &Value::Null,
+        "a value removed in Spinnaker must show as drift"
+    );
+    let trigger = state
+        .attr("webhook_trigger")
+        .and_then(Value::as_elements)
+        .and_then(|t| t.first())
+        .expect("trigger");
+    assert_eq!(
+        trigger.attr("payload_constraints"),
+        Some(&Value::Map(BTreeMap::new()))
+    );
+
+    // Without a prior state (import), absent and empty fields read as null.
+    let state = read_back(
+        serde_json::json!({"id": "p1", "application": "shop", "name": "deploy",
+            "stages": [{"refId": "a", "type": "manualJudgment", "name": "a", "requiredJudgmentRoles": []}]}),
+        &config(&base()),
+    );
+    assert_eq!(
+        stage_attr(
+            &state,
+            "manual_judgment_stage",
+            "a",
+            "required_judgment_roles"
+        ),
+        &Value::Null
+    );
+}
+
+#[test]
+fn triggers_without_a_block_are_listed_not_declared() {
+    let state = read_back(
+        serde_json::json!({"id": "p1", "application": "shop", "name": "deploy", "updateTs": "1",
+            "triggers": [
+                {"type": "artifactory", "enabled": true, "artifactorySearchName": "libs"},
+                {"type": "webhook", "enabled": true, "source": "shop"},
+                {"type": "helm", "enabled": false}
+            ],
+            "stages": []}),
+        &config(&base()),
+    );
+    let entry = |t: &str, enabled: bool| {
+        Value::Object(BTreeMap::from([
+            ("type".to_owned(), s(t)),
+            ("enabled".to_owned(), Value::Bool(enabled)),
+        ]))
+    };
+    assert_eq!(
+        state.attr("unmanaged_triggers"),
+        Some(&Value::List(vec![
+            entry("artifactory", true),
+            entry("helm", false)
+        ]))
+    );
+    assert_eq!(
+        state
+            .attr("webhook_trigger")
+            .and_then(Value::as_elements)
+            .map(<[Value]>::len),
+        Some(1)
+    );
+    // A create lists them from what was stored.
+    let planned = {
+        let mut c = base();
+        c.push(("unmanaged_triggers", Value::Unknown));
+        config(&c)
+    };
+    let stored = serde_json::json!({"triggers": [{"type": "concourse", "enabled": true}]});
+    let out = applied(
+        &planned,
+        "p1",
+        &serde_json::Map::new(),
+        stored.as_object().expect("object"),
+    );
+    assert_eq!(
+        out.attr("unmanaged_triggers"),
+        Some(&Value::List(vec![entry("concourse", true)]))
     );
 }
