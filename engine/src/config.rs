@@ -39,6 +39,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// Tokens and webhook secrets: the workspace's one redacting type.
+pub use pipeline::secret::Secret;
+
 /// Default request-body limit: 10 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
@@ -112,29 +115,6 @@ pub struct TokenEntry {
     /// The groups (Fiat roles) the user belongs to.
     #[serde(default)]
     pub groups: Vec<String>,
-}
-
-/// A secret string whose `Debug` output is redacted.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; call only where it is compared, never where it is logged.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
 }
 
 /// `[limits]`.
@@ -279,7 +259,7 @@ impl JenkinsConfig {
                 execution::stages::jenkins::JenkinsMaster {
                     address,
                     username: text("username")?,
-                    api_token: text("api_token")?.map(execution::secret::Secret::new),
+                    api_token: text("api_token")?.map(Secret::new),
                 },
             );
         }

@@ -5,7 +5,7 @@
 //!
 //! # Layout
 //!
-//! * [`status`]: `ExecutionStatus` and its sets.
+//! * [`status`]: `ExecutionStatus` and its sets (defined in `pipeline::status`).
 //! * [`model`]: Orca's execution JSON (`Execution`, `StageExecution`, `TaskExecution`).
 //! * [`orchestrate`]: a pipeline config + trigger → a NOT_STARTED execution (`/orchestrate`).
 //! * [`executor`]: the deterministic scheduler (`Executor::step`), queueing, cancel, pause,
@@ -50,11 +50,13 @@ pub mod jsonpath;
 pub mod judgment;
 pub mod model;
 pub mod orchestrate;
-pub mod secret;
 pub mod spel;
 pub mod stages;
-pub mod status;
 pub mod triggers;
+
+// `Secret` and `ExecutionStatus` are Spinnaker model types shared with the Gate client and
+// the canary sources; they live in `pipeline` and keep their paths here.
+pub use pipeline::{secret, status};
 
 pub use changes::{Change, MemoryStore, Store};
 pub use clock::{Clock, ManualClock, SystemClock};

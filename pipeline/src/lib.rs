@@ -41,5 +41,7 @@ pub mod graph;
 pub mod import_id;
 pub mod model;
 pub mod naming;
+pub mod secret;
 pub mod stage_types;
+pub mod status;
 pub mod validate;

@@ -10,7 +10,6 @@ pub mod prometheus;
 pub mod template;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -265,33 +264,9 @@ pub fn pair_sets(
         .collect()
 }
 
-/// A credential whose `Debug` and `Display` never show the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+/// A credential whose `Debug` and `Display` never show the value (the workspace's one
+/// redacting type).
+pub use pipeline::secret::Secret;
 
 /// The error text of a non-success body: Datadog's `{"errors": [...]}`, Prometheus'
 /// `{"error": "..."}`, or the body itself (truncated).
@@ -345,13 +320,6 @@ mod tests {
             (pairs[1].control.clone(), pairs[1].experiment.clone()),
             (vec![2.0], vec![3.0])
         );
-    }
-
-    #[test]
-    fn secret_is_redacted() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
-        assert_eq!(s.expose(), "hunter2");
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Client {
             call = call.query("limit", limit.to_string());
         }
         if !statuses.is_empty() {
-            let joined: Vec<&str> = statuses.iter().map(ExecutionStatus::as_str).collect();
+            let joined: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
             call = call.query("statuses", joined.join(","));
         }
         Ok(self.send(call).await?.json_opt()?.unwrap_or_default())

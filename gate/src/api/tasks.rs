@@ -61,23 +61,25 @@ impl Client {
         let mut not_found = 0;
         loop {
             match self.get_task(&task.id).await {
-                Ok(view) if view.status.is_complete() => {
-                    if view.status.is_successful() {
-                        return Ok(view);
+                Ok(view) => match view.status {
+                    Some(status) if status.is_complete() => {
+                        if status.is_successful() {
+                            return Ok(view);
+                        }
+                        let message = view
+                            .error_message()
+                            .unwrap_or_else(|| "the task reported no error message".into());
+                        return Err(Error::TaskFailed {
+                            id: task.id.clone(),
+                            status: status.to_string(),
+                            message,
+                        });
                     }
-                    let message = view
-                        .error_message()
-                        .unwrap_or_else(|| "the task reported no error message".into());
-                    return Err(Error::TaskFailed {
-                        id: task.id.clone(),
-                        status: view.status.to_string(),
-                        message,
-                    });
-                }
-                Ok(view) => {
-                    not_found = 0;
-                    tracing::debug!(task = %task.id, status = %view.status, "task still running");
-                }
+                    status => {
+                        not_found = 0;
+                        tracing::debug!(task = %task.id, ?status, "task still running");
+                    }
+                },
                 Err(Error::NotFound { .. }) if not_found < NOT_FOUND_TOLERANCE => {
                     not_found += 1;
                     tracing::debug!(task = %task.id, "task not visible yet");
@@ -99,10 +101,12 @@ impl Client {
 
 impl Task {
     /// The outcome of a task that finished successfully.
+    /// A task that [`Client::wait_for_task`] returned, whose status is therefore known and
+    /// successful.
     pub(crate) fn into_outcome(self) -> TaskOutcome {
         TaskOutcome {
             id: self.id,
-            status: self.status,
+            status: self.status.unwrap_or(ExecutionStatus::Succeeded),
         }
     }
 }
@@ -111,14 +115,33 @@ fn task_from_view(id: &str, raw: Value) -> Task {
     let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_owned);
     let status = raw
         .get("status")
-        .cloned()
-        .and_then(|s| serde_json::from_value(s).ok())
-        .unwrap_or(ExecutionStatus::Unknown);
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok());
     Task {
         id: text("id").unwrap_or_else(|| id.to_owned()),
         name: text("name"),
         application: text("application"),
         status,
         raw,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn task_views_keep_known_statuses_and_tolerate_others() {
+        let failed = task_from_view("t", json!({"status": "FAILED_CONTINUE", "name": "n"}));
+        assert_eq!(failed.status, Some(ExecutionStatus::FailedContinue));
+        assert_eq!(
+            (failed.id.as_str(), failed.name.as_deref()),
+            ("t", Some("n"))
+        );
+        let weird = task_from_view("t", json!({"id": "u", "status": "WEIRD"}));
+        assert_eq!((weird.id.as_str(), weird.status), ("u", None));
+        assert_eq!(task_from_view("t", json!({"status": 3})).status, None);
+        assert_eq!(task_from_view("t", json!({})).status, None);
     }
 }

@@ -175,7 +175,7 @@ async fn wait_for_task_polls_until_complete() {
         .await
         .expect("submit");
     let view = client.wait_for_task(&task).await.expect("wait");
-    assert_eq!(view.status, ExecutionStatus::Succeeded);
+    assert_eq!(view.status, Some(ExecutionStatus::Succeeded));
     assert_eq!(view.application.as_deref(), Some("polled"));
     assert_eq!(
         gate.seen_count(Method::GET, &format!("/tasks/{}", task.id)),

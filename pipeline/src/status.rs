@@ -1,4 +1,5 @@
-//! Orca's `ExecutionStatus`: the one status enum shared by executions, stages and tasks.
+//! Orca's `ExecutionStatus`: the one status enum of executions, stages and tasks, shared by the
+//! execution core, the engine and the Gate client.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
