@@ -149,7 +149,9 @@ pub fn mann_whitney_sorted_with(
             w: count.below as f64,
             tie_sum: within,
         },
-        _ => fast_shifted_statistic(x, y, 0.0, within),
+        // Cross-sample ties at 0 (common with whole-number data): rank them all.
+        Some(_) => shifted_statistic(x, y, 0.0),
+        None => fast_shifted_statistic(x, y, 0.0, within),
     };
     let sigma_zero = sigma(nx, ny, at_zero.tie_sum);
     if sigma_zero == 0.0 {
