@@ -408,34 +408,16 @@ impl Executor {
     /// # Errors
     /// Not found, or not RUNNING.
     pub fn pause(&mut self, id: &str, user: &str, now: i64) -> Result<(), ExecutorError> {
-        let execution = self
-            .executions
-            .get_mut(id)
-            .ok_or_else(|| ExecutorError::ExecutionNotFound(id.to_owned()))?;
-        if execution.status != ExecutionStatus::Running {
-            return Err(ExecutorError::NotRunning {
-                id: id.to_owned(),
-                status: execution.status,
-            });
-        }
+        let execution = self.execution_in(id, ExecutionStatus::Running, |id, status| {
+            ExecutorError::NotRunning { id, status }
+        })?;
         execution.status = ExecutionStatus::Paused;
         let paused = execution.paused.get_or_insert_with(PausedDetails::default);
         paused.pause_time = Some(now);
         paused.paused_by = Some(user.to_owned());
         paused.resume_time = None;
         paused.resumed_by = None;
-        let mut stage_ids = Vec::new();
-        for stage in &mut execution.stages {
-            if stage.status == ExecutionStatus::Running {
-                stage.status = ExecutionStatus::Paused;
-                for task in &mut stage.tasks {
-                    if task.status == ExecutionStatus::Running {
-                        task.status = ExecutionStatus::Paused;
-                    }
-                }
-                stage_ids.push(stage.id.clone());
-            }
-        }
+        let stage_ids = move_stages(execution, ExecutionStatus::Running, ExecutionStatus::Paused);
         self.mark_header(id);
         for stage_id in stage_ids {
             self.mark_stage(id, &stage_id);
@@ -448,16 +430,9 @@ impl Executor {
     /// # Errors
     /// Not found, or not PAUSED.
     pub fn resume(&mut self, id: &str, user: &str, now: i64) -> Result<(), ExecutorError> {
-        let execution = self
-            .executions
-            .get_mut(id)
-            .ok_or_else(|| ExecutorError::ExecutionNotFound(id.to_owned()))?;
-        if execution.status != ExecutionStatus::Paused {
-            return Err(ExecutorError::NotPaused {
-                id: id.to_owned(),
-                status: execution.status,
-            });
-        }
+        let execution = self.execution_in(id, ExecutionStatus::Paused, |id, status| {
+            ExecutorError::NotPaused { id, status }
+        })?;
         execution.status = ExecutionStatus::Running;
         if let Some(paused) = &mut execution.paused {
             let since = paused.pause_time.unwrap_or(now);
@@ -465,18 +440,7 @@ impl Executor {
             paused.resume_time = Some(now);
             paused.resumed_by = Some(user.to_owned());
         }
-        let mut stage_ids = Vec::new();
-        for stage in &mut execution.stages {
-            if stage.status == ExecutionStatus::Paused {
-                stage.status = ExecutionStatus::Running;
-                for task in &mut stage.tasks {
-                    if task.status == ExecutionStatus::Paused {
-                        task.status = ExecutionStatus::Running;
-                    }
-                }
-                stage_ids.push(stage.id.clone());
-            }
-        }
+        let stage_ids = move_stages(execution, ExecutionStatus::Paused, ExecutionStatus::Running);
         self.mark_header(id);
         for stage_id in stage_ids {
             self.due.remove(&stage_id);
@@ -484,6 +448,23 @@ impl Executor {
         }
         self.mark_dirty(id);
         Ok(())
+    }
+
+    /// The execution `id` when its status is `expected`; otherwise `wrong_status(id, status)`.
+    fn execution_in(
+        &mut self,
+        id: &str,
+        expected: ExecutionStatus,
+        wrong_status: impl FnOnce(String, ExecutionStatus) -> ExecutorError,
+    ) -> Result<&mut Execution, ExecutorError> {
+        let execution = self
+            .executions
+            .get_mut(id)
+            .ok_or_else(|| ExecutorError::ExecutionNotFound(id.to_owned()))?;
+        if execution.status != expected {
+            return Err(wrong_status(id.to_owned(), execution.status));
+        }
+        Ok(execution)
     }
 
     /// Applies a stage PATCH (manual judgment, `skipRemainingWait`) and re-runs every running
@@ -897,22 +878,16 @@ impl Executor {
                 _ => Vec::new(),
             };
             let child = StageExecution {
-                id: new_ulid(now),
-                ref_id: format!("{parent_ref}<{}", i + 1),
-                stage_type: synthetic.stage_type,
-                name: synthetic.name,
-                requisite_stage_ref_ids: requisites,
-                start_time: None,
-                end_time: None,
-                start_time_expiry: None,
-                scheduled_time: None,
-                status: ExecutionStatus::NotStarted,
-                context: synthetic.context,
-                outputs: Object::new(),
-                tasks: Vec::new(),
                 synthetic_stage_owner: Some(SyntheticStageOwner::StageBefore),
                 parent_stage_id: Some(parent_id.clone()),
-                last_modified: None,
+                ..StageExecution::not_started(
+                    new_ulid(now),
+                    format!("{parent_ref}<{}", i + 1),
+                    synthetic.stage_type,
+                    synthetic.name,
+                    requisites,
+                    synthetic.context,
+                )
             };
             let child_id = child.id.clone();
             let independent = child.requisite_stage_ref_ids.is_empty();
@@ -1311,6 +1286,24 @@ enum Flow {
     Next,
     Waiting,
     StageDone,
+}
+
+/// Moves every stage in `from` to `to`, with its tasks in `from` (pause: RUNNING → PAUSED,
+/// resume: PAUSED → RUNNING); returns the moved stages' ids.
+fn move_stages(
+    execution: &mut Execution,
+    from: ExecutionStatus,
+    to: ExecutionStatus,
+) -> Vec<String> {
+    let mut stage_ids = Vec::new();
+    for stage in execution.stages.iter_mut().filter(|s| s.status == from) {
+        stage.status = to;
+        for task in stage.tasks.iter_mut().filter(|t| t.status == from) {
+            task.status = to;
+        }
+        stage_ids.push(stage.id.clone());
+    }
+    stage_ids
 }
 
 fn stage_enabled_expression(stage: &StageExecution) -> Option<String> {

@@ -176,6 +176,36 @@ pub struct StageExecution {
 }
 
 impl StageExecution {
+    /// A NOT_STARTED top-level stage with no tasks and no times yet, as `/orchestrate` and the
+    /// before-stage planner create them.
+    pub fn not_started(
+        id: String,
+        ref_id: String,
+        stage_type: String,
+        name: String,
+        requisite_stage_ref_ids: Vec<String>,
+        context: Object,
+    ) -> Self {
+        Self {
+            id,
+            ref_id,
+            stage_type,
+            name,
+            requisite_stage_ref_ids,
+            start_time: None,
+            end_time: None,
+            start_time_expiry: None,
+            scheduled_time: None,
+            status: ExecutionStatus::NotStarted,
+            context,
+            outputs: Object::new(),
+            tasks: Vec::new(),
+            synthetic_stage_owner: None,
+            parent_stage_id: None,
+            last_modified: None,
+        }
+    }
+
     /// Whether the stage is top-level (not a synthetic child).
     pub fn is_top_level(&self) -> bool {
         self.parent_stage_id.is_none()

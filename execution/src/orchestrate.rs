@@ -251,28 +251,15 @@ fn build_stages(
             .filter(|(key, _)| !STRUCTURAL.contains(&key.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        out.push(StageExecution {
-            id: new_ulid(now_ms),
+        let name = map.get("name").and_then(Value::as_str).unwrap_or_default();
+        out.push(StageExecution::not_started(
+            new_ulid(now_ms),
             ref_id,
             stage_type,
-            name: map
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            requisite_stage_ref_ids: requisites,
-            start_time: None,
-            end_time: None,
-            start_time_expiry: None,
-            scheduled_time: None,
-            status: ExecutionStatus::NotStarted,
+            name.to_owned(),
+            requisites,
             context,
-            outputs: Object::new(),
-            tasks: Vec::new(),
-            synthetic_stage_owner: None,
-            parent_stage_id: None,
-            last_modified: None,
-        });
+        ));
     }
     let graph = StageGraph::new(
         out.iter()
