@@ -29,8 +29,14 @@ pub fn routes() -> Router<AppState> {
             get(get_execution).delete(delete_execution),
         )
         .route("/pipelines/{id}/cancel", put(cancel))
-        .route("/pipelines/{id}/pause", put(pause))
-        .route("/pipelines/{id}/resume", put(resume))
+        .route(
+            "/pipelines/{id}/pause",
+            put(|s, c, id| pause_or_resume(s, c, id, Suspension::Pause)),
+        )
+        .route(
+            "/pipelines/{id}/resume",
+            put(|s, c, id| pause_or_resume(s, c, id, Suspension::Resume)),
+        )
         .route("/pipelines/{id}/stages/{stage_id}", patch(patch_stage))
         .route("/applications/{app}/pipelines", get(list))
 }
@@ -246,50 +252,49 @@ async fn cancel(
     if status.is_complete() {
         return Ok(empty_ok());
     }
-    match state
+    let done = state
         .executions
         .cancel(id, caller.user.clone(), reason_of(&params))
-        .await
-    {
-        Ok(()) => Ok(empty_ok()),
-        Err(e) => Ok(engine_error(e)),
-    }
+        .await;
+    Ok(done.map_or_else(engine_error, |()| empty_ok()))
 }
 
-/// `PUT /pipelines/{id}/pause`.
-async fn pause(
+/// What `PUT /pipelines/{id}/pause` and `/resume` ask of a running execution.
+#[derive(Debug, Clone, Copy)]
+enum Suspension {
+    /// RUNNING → PAUSED.
+    Pause,
+    /// PAUSED → RUNNING.
+    Resume,
+}
+
+/// `PUT /pipelines/{id}/pause` and `PUT /pipelines/{id}/resume`.
+async fn pause_or_resume(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    action: Suspension,
 ) -> Result<Response, ApiError> {
     let status = authorize(&state, &caller, &id, Authorization::Execute).await?;
-    if status.is_complete() {
-        return Ok(engine_error(ExecutionsError::Refused(
-            ExecutorError::NotRunning { id, status },
-        )));
-    }
-    match state.executions.pause(id, caller.user.clone()).await {
-        Ok(()) => Ok(empty_ok()),
-        Err(e) => Ok(engine_error(e)),
-    }
-}
-
-/// `PUT /pipelines/{id}/resume`.
-async fn resume(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let status = authorize(&state, &caller, &id, Authorization::Execute).await?;
-    if status.is_complete() {
-        return Ok(engine_error(ExecutionsError::Refused(
-            ExecutorError::NotPaused { id, status },
-        )));
-    }
-    match state.executions.resume(id, caller.user.clone()).await {
-        Ok(()) => Ok(empty_ok()),
-        Err(e) => Ok(engine_error(e)),
-    }
+    let user = caller.user.clone();
+    let done = match action {
+        // A complete execution has left the executor: refuse it as the executor would.
+        Suspension::Pause if status.is_complete() => {
+            Err(ExecutionsError::Refused(ExecutorError::NotRunning {
+                id,
+                status,
+            }))
+        }
+        Suspension::Resume if status.is_complete() => {
+            Err(ExecutionsError::Refused(ExecutorError::NotPaused {
+                id,
+                status,
+            }))
+        }
+        Suspension::Pause => state.executions.pause(id, user).await,
+        Suspension::Resume => state.executions.resume(id, user).await,
+    };
+    Ok(done.map_or_else(engine_error, |()| empty_ok()))
 }
 
 /// `DELETE /pipelines/{id}`: only a complete execution.

@@ -120,7 +120,7 @@ impl Store {
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        self.writer.submit(work).await
+        self.writer.enqueue(work).await
     }
 
     /// Queues `work` like [`Store::write`] but now, without awaiting: writes queued one after

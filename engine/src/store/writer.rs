@@ -91,31 +91,6 @@ impl Writer {
         })
     }
 
-    pub(super) async fn submit<F, R, E>(&self, work: F) -> Result<R, E>
-    where
-        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
-        R: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        let job: Box<dyn WriteJob> = Box::new(Pending {
-            work: Some(work),
-            result: None,
-            reply,
-        });
-        {
-            let guard = self
-                .sender
-                .lock()
-                .map_err(|_| E::from(StoreError::Closed))?;
-            let sender = guard.as_ref().ok_or_else(|| E::from(StoreError::Closed))?;
-            sender.send(job).map_err(|_| E::from(StoreError::Closed))?;
-        }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(E::from(StoreError::Closed)))
-    }
-
     /// Sends the job at once (so jobs enqueued one after another commit in that order) and
     /// returns a future for its result.
     pub(super) fn enqueue<F, R, E>(

@@ -392,6 +392,21 @@ async fn cancel_pause_resume_and_delete() {
     assert_eq!(canceled["canceledBy"], "carol");
     assert_eq!(canceled["cancellationReason"], "no longer needed");
     assert_eq!(stage_status(&canceled, "1"), "CANCELED");
+    for (action, refusal) in [
+        ("pause", "Unable to pause pipeline that is not running"),
+        ("resume", "Unable to resume pipeline that is not paused"),
+    ] {
+        let finished = server
+            .put(&format!("/pipelines/{id}/{action}"))
+            .send()
+            .await
+            .unwrap();
+        let message = gate_error(finished, 400).await;
+        assert!(
+            message.starts_with(refusal) && message.contains("CANCELED"),
+            "{message}"
+        );
+    }
 
     let response = server
         .delete(&format!("/pipelines/{id}"))
