@@ -19,113 +19,350 @@ pub const JUDGE: &str = "NetflixACAJudge-v1.0";
 /// The resource type.
 pub struct CanaryConfigResource;
 
-fn effect_size_block() -> Block {
-    Block::new(
-        "How big a change must be to count (`analysisConfigurations.canary.effectSize`). \
-         Kayenta's defaults apply to what is left out.",
-    )
-    .attribute(Attribute::optional(
+// ---- one table per block: attribute, Kayenta key, type, description ----------------------------
+//
+// The schema, Terraform value -> Kayenta JSON and Kayenta JSON -> Terraform value all read these
+// tables, so an attribute is declared once.
+
+/// The Terraform type of a mapped attribute, and how its value converts to and from JSON.
+#[derive(Clone, Copy)]
+enum Kind {
+    String,
+    Strings,
+    Number,
+    Bool,
+}
+
+impl Kind {
+    fn ty(self) -> Type {
+        match self {
+            Kind::String => Type::String,
+            Kind::Strings => Type::list(Type::String),
+            Kind::Number => Type::Number,
+            Kind::Bool => Type::Bool,
+        }
+    }
+
+    /// The Kayenta JSON of a known value; `None` for null, unknown or a value of another type.
+    fn json_of(self, value: &Value) -> Option<Json> {
+        match self {
+            Kind::String => value.as_str().map(Json::from),
+            Kind::Strings => value.as_elements().map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(Json::from)
+                    .collect()
+            }),
+            Kind::Number => value.as_number().map(number_json),
+            Kind::Bool => value.as_bool().map(Json::from),
+        }
+    }
+
+    /// The Terraform value of a Kayenta key (null when absent or of another type).
+    fn value_of(self, json: Option<&Json>) -> Value {
+        match self {
+            Kind::String => json_string(json),
+            Kind::Strings => json_strings(json),
+            Kind::Number => json_number(json),
+            Kind::Bool => json_bool(json),
+        }
+    }
+}
+
+/// One attribute of a block and the Kayenta JSON key it maps to.
+struct Field {
+    attr: &'static str,
+    key: &'static str,
+    kind: Kind,
+    required: bool,
+    description: &'static str,
+}
+
+const fn optional(
+    attr: &'static str,
+    key: &'static str,
+    kind: Kind,
+    description: &'static str,
+) -> Field {
+    Field {
+        attr,
+        key,
+        kind,
+        required: false,
+        description,
+    }
+}
+
+const fn required(
+    attr: &'static str,
+    key: &'static str,
+    kind: Kind,
+    description: &'static str,
+) -> Field {
+    Field {
+        required: true,
+        ..optional(attr, key, kind, description)
+    }
+}
+
+/// `analysisConfigurations.canary.effectSize`.
+const EFFECT_SIZE: &[Field] = &[
+    optional(
         "measure",
-        Type::String,
+        "measure",
+        Kind::String,
         "`meanRatio` (default; experiment mean / control mean) or `cles` (common-language effect size).",
-    ))
-    .attribute(Attribute::optional(
+    ),
+    optional(
         "allowed_increase",
-        Type::Number,
+        "allowedIncrease",
+        Kind::Number,
         "Smallest effect size that makes a rise High (default 1.0, or 0.5 for `cles`).",
-    ))
-    .attribute(Attribute::optional(
+    ),
+    optional(
         "allowed_decrease",
-        Type::Number,
+        "allowedDecrease",
+        Kind::Number,
         "Largest effect size that makes a fall Low (default 1.0, or 0.5 for `cles`).",
-    ))
-    .attribute(Attribute::optional(
+    ),
+    optional(
         "critical_increase",
-        Type::Number,
+        "criticalIncrease",
+        Kind::Number,
         "Effect size from which a rise of a `critical` metric fails the whole canary.",
-    ))
-    .attribute(Attribute::optional(
+    ),
+    optional(
         "critical_decrease",
-        Type::Number,
+        "criticalDecrease",
+        Kind::Number,
         "Effect size from which a fall of a `critical` metric fails the whole canary.",
-    ))
+    ),
+];
+
+/// `analysisConfigurations.canary.outliers`.
+const OUTLIERS: &[Field] = &[
+    optional(
+        "strategy",
+        "strategy",
+        Kind::String,
+        "`keep` (default) or `remove` (drop points outside the IQR fences).",
+    ),
+    optional(
+        "outlier_factor",
+        "outlierFactor",
+        Kind::Number,
+        "IQR multiplier for the fences (default 3.0).",
+    ),
+];
+
+/// The `analysisConfigurations.canary` keys set directly in a `metric` block.
+const METRIC_CANARY: &[Field] = &[
+    optional(
+        "direction",
+        "direction",
+        Kind::String,
+        "Which change fails: `increase`, `decrease` or `either` (default).",
+    ),
+    optional(
+        "nan_strategy",
+        "nanStrategy",
+        Kind::String,
+        "Missing points: `remove` (default) or `replace` (with 0).",
+    ),
+    optional(
+        "critical",
+        "critical",
+        Kind::Bool,
+        "A High or Low result of this metric fails the whole canary.",
+    ),
+    optional(
+        "must_have_data",
+        "mustHaveData",
+        Kind::Bool,
+        "Missing data counts as a failure instead of being ignored.",
+    ),
+    optional(
+        "muted",
+        "muted",
+        Kind::Bool,
+        "Report the metric but leave it out of the score.",
+    ),
+];
+
+/// `classifier.scoreThresholds`.
+const SCORE_THRESHOLDS: &[Field] = &[
+    optional(
+        "pass_threshold",
+        "pass",
+        Kind::Number,
+        "Config-level default pass score (`scoreThresholds.pass`); the canary stage's thresholds take precedence.",
+    ),
+    optional(
+        "marginal_threshold",
+        "marginal",
+        Kind::Number,
+        "Config-level default marginal score (`scoreThresholds.marginal`); the canary stage's thresholds take precedence.",
+    ),
+];
+
+/// A metric source with a typed query block in `metric`.
+struct QuerySource {
+    /// Kayenta's `query.type`.
+    kind: &'static str,
+    /// The nested block's name.
+    block: &'static str,
+    description: &'static str,
+    /// The query's keys besides `type`.
+    fields: &'static [Field],
+}
+
+const QUERY_SOURCES: [QuerySource; 2] = [
+    QuerySource {
+        kind: "prometheus",
+        block: "prometheus_query",
+        description: "A Prometheus query (`query.type = \"prometheus\"`). Without a template, the label \
+         bindings (or the `resource_type` filters) go inside `metric_name{...}`.",
+        fields: &[
+            required(
+                "metric_name",
+                "metricName",
+                Kind::String,
+                "The Prometheus metric name, e.g. `http_request_duration_seconds`.",
+            ),
+            optional(
+                "custom_inline_template",
+                "customInlineTemplate",
+                Kind::String,
+                "A filter template written inline, with `${scope}`, `${location}` and extended scope parameters as placeholders; `PromQL:` starts a whole query. Takes precedence over `custom_filter_template`.",
+            ),
+            optional(
+                "custom_filter_template",
+                "customFilterTemplate",
+                Kind::String,
+                "The name of an entry of `templates` to use as the filter.",
+            ),
+            optional(
+                "label_bindings",
+                "labelBindings",
+                Kind::Strings,
+                "Extra label matchers, e.g. `[\"job=\\\"checkout\\\"\"]` (Kayenta's `labelBindings`).",
+            ),
+            optional(
+                "group_by_fields",
+                "groupByFields",
+                Kind::Strings,
+                "Labels to group by (`avg(...) by (fields)`).",
+            ),
+            optional(
+                "resource_type",
+                "resourceType",
+                Kind::String,
+                "`gce_instance` or `aws_ec2_instance` to use Kayenta's built-in scope filters.",
+            ),
+        ],
+    },
+    QuerySource {
+        kind: "datadog",
+        block: "datadog_query",
+        description: "A Datadog query (`query.type = \"datadog\"`): `<metric_name>{<scope>}` unless a template \
+         gives the whole query.",
+        fields: &[
+            required(
+                "metric_name",
+                "metricName",
+                Kind::String,
+                "The Datadog query prefix, e.g. `avg:system.cpu.user`.",
+            ),
+            optional(
+                "custom_inline_template",
+                "customInlineTemplate",
+                Kind::String,
+                "A whole query written inline with `${scope}`, `${location}` and extended scope parameters as placeholders. Takes precedence over `custom_filter_template`.",
+            ),
+            optional(
+                "custom_filter_template",
+                "customFilterTemplate",
+                Kind::String,
+                "The name of an entry of `templates` that gives the whole query.",
+            ),
+        ],
+    },
+];
+
+impl QuerySource {
+    fn by_kind(kind: &str) -> Option<&'static QuerySource> {
+        QUERY_SOURCES.iter().find(|source| source.kind == kind)
+    }
+
+    fn schema(&self) -> Block {
+        with_fields(Block::new(self.description), self.fields)
+    }
+
+    /// Whether the typed block can say all of `query`: every non-null key is `type` or a field.
+    fn expresses(&self, query: &Json) -> bool {
+        query.as_object().is_some_and(|m| {
+            m.iter().all(|(k, v)| {
+                v.is_null() || k == "type" || self.fields.iter().any(|f| f.key == k.as_str())
+            })
+        })
+    }
+}
+
+/// `block` with one attribute per field, in table order.
+fn with_fields(block: Block, fields: &[Field]) -> Block {
+    fields.iter().fold(block, |block, f| {
+        let attribute = if f.required {
+            Attribute::required(f.attr, f.kind.ty(), f.description)
+        } else {
+            Attribute::optional(f.attr, f.kind.ty(), f.description)
+        };
+        block.attribute(attribute)
+    })
+}
+
+/// Puts the set fields of `value` into `out` under their Kayenta keys.
+fn fields_to_json(value: &Value, fields: &[Field], out: &mut Map<String, Json>) {
+    for f in fields {
+        put(
+            out,
+            f.key,
+            value.attr(f.attr).and_then(|v| f.kind.json_of(v)),
+        );
+    }
+}
+
+/// The fields' Terraform values read from the Kayenta object `json`.
+fn fields_from_json(json: &Json, fields: &[Field]) -> Vec<(&'static str, Value)> {
+    fields
+        .iter()
+        .map(|f| (f.attr, f.kind.value_of(json.get(f.key))))
+        .collect()
+}
+
+// ---- schema -------------------------------------------------------------------------------------
+
+fn effect_size_block() -> Block {
+    with_fields(
+        Block::new(
+            "How big a change must be to count (`analysisConfigurations.canary.effectSize`). \
+             Kayenta's defaults apply to what is left out.",
+        ),
+        EFFECT_SIZE,
+    )
 }
 
 fn outliers_block() -> Block {
-    Block::new("Outlier handling before the comparison (`analysisConfigurations.canary.outliers`).")
-        .attribute(Attribute::optional(
-            "strategy",
-            Type::String,
-            "`keep` (default) or `remove` (drop points outside the IQR fences).",
-        ))
-        .attribute(Attribute::optional(
-            "outlier_factor",
-            Type::Number,
-            "IQR multiplier for the fences (default 3.0).",
-        ))
-}
-
-fn prometheus_query_block() -> Block {
-    Block::new(
-        "A Prometheus query (`query.type = \"prometheus\"`). Without a template, the label \
-         bindings (or the `resource_type` filters) go inside `metric_name{...}`.",
+    with_fields(
+        Block::new(
+            "Outlier handling before the comparison (`analysisConfigurations.canary.outliers`).",
+        ),
+        OUTLIERS,
     )
-    .attribute(Attribute::required(
-        "metric_name",
-        Type::String,
-        "The Prometheus metric name, e.g. `http_request_duration_seconds`.",
-    ))
-    .attribute(Attribute::optional(
-        "custom_inline_template",
-        Type::String,
-        "A filter template written inline, with `${scope}`, `${location}` and extended scope parameters as placeholders; `PromQL:` starts a whole query. Takes precedence over `custom_filter_template`.",
-    ))
-    .attribute(Attribute::optional(
-        "custom_filter_template",
-        Type::String,
-        "The name of an entry of `templates` to use as the filter.",
-    ))
-    .attribute(Attribute::optional(
-        "label_bindings",
-        Type::list(Type::String),
-        "Extra label matchers, e.g. `[\"job=\\\"checkout\\\"\"]` (Kayenta's `labelBindings`).",
-    ))
-    .attribute(Attribute::optional(
-        "group_by_fields",
-        Type::list(Type::String),
-        "Labels to group by (`avg(...) by (fields)`).",
-    ))
-    .attribute(Attribute::optional(
-        "resource_type",
-        Type::String,
-        "`gce_instance` or `aws_ec2_instance` to use Kayenta's built-in scope filters.",
-    ))
-}
-
-fn datadog_query_block() -> Block {
-    Block::new(
-        "A Datadog query (`query.type = \"datadog\"`): `<metric_name>{<scope>}` unless a template \
-         gives the whole query.",
-    )
-    .attribute(Attribute::required(
-        "metric_name",
-        Type::String,
-        "The Datadog query prefix, e.g. `avg:system.cpu.user`.",
-    ))
-    .attribute(Attribute::optional(
-        "custom_inline_template",
-        Type::String,
-        "A whole query written inline with `${scope}`, `${location}` and extended scope parameters as placeholders. Takes precedence over `custom_filter_template`.",
-    ))
-    .attribute(Attribute::optional(
-        "custom_filter_template",
-        Type::String,
-        "The name of an entry of `templates` that gives the whole query.",
-    ))
 }
 
 fn metric_block() -> Block {
-    Block::new(
+    let block = Block::new(
         "One metric compared between the control and the experiment. Set exactly one of \
          `prometheus_query`, `datadog_query` and `query_json`.",
     )
@@ -143,63 +380,27 @@ fn metric_block() -> Block {
         "scope_name",
         Type::String,
         "The stage scope the metric uses (Kayenta's default is `default`).",
-    ))
-    .attribute(Attribute::optional(
-        "direction",
-        Type::String,
-        "Which change fails: `increase`, `decrease` or `either` (default).",
-    ))
-    .attribute(Attribute::optional(
-        "nan_strategy",
-        Type::String,
-        "Missing points: `remove` (default) or `replace` (with 0).",
-    ))
-    .attribute(Attribute::optional(
-        "critical",
-        Type::Bool,
-        "A High or Low result of this metric fails the whole canary.",
-    ))
-    .attribute(Attribute::optional(
-        "must_have_data",
-        Type::Bool,
-        "Missing data counts as a failure instead of being ignored.",
-    ))
-    .attribute(Attribute::optional(
-        "muted",
-        Type::Bool,
-        "Report the metric but leave it out of the score.",
-    ))
-    .attribute(Attribute::optional(
-        "query_json",
-        Type::String,
-        "The metric's `query` object as JSON (e.g. `jsonencode({type = \"stackdriver\", ...})`), for metric sources without a typed block.",
-    ))
-    .block(NestedBlock::single("effect_size", effect_size_block()))
-    .block(NestedBlock::single("outliers", outliers_block()))
-    .block(NestedBlock::single(
-        "prometheus_query",
-        prometheus_query_block(),
-    ))
-    .block(NestedBlock::single("datadog_query", datadog_query_block()))
+    ));
+    let block = with_fields(block, METRIC_CANARY)
+        .attribute(Attribute::optional(
+            "query_json",
+            Type::String,
+            "The metric's `query` object as JSON (e.g. `jsonencode({type = \"stackdriver\", ...})`), for metric sources without a typed block.",
+        ))
+        .block(NestedBlock::single("effect_size", effect_size_block()))
+        .block(NestedBlock::single("outliers", outliers_block()));
+    QUERY_SOURCES.iter().fold(block, |block, source| {
+        block.block(NestedBlock::single(source.block, source.schema()))
+    })
 }
 
 fn classifier_block() -> Block {
-    Block::new("How metric results become a score.")
-        .attribute(Attribute::optional(
-            "group_weights",
-            Type::map(Type::Number),
-            "Weight of each metric group in the score; weights should total 100. Groups left out share what remains.",
-        ))
-        .attribute(Attribute::optional(
-            "pass_threshold",
-            Type::Number,
-            "Config-level default pass score (`scoreThresholds.pass`); the canary stage's thresholds take precedence.",
-        ))
-        .attribute(Attribute::optional(
-            "marginal_threshold",
-            Type::Number,
-            "Config-level default marginal score (`scoreThresholds.marginal`); the canary stage's thresholds take precedence.",
-        ))
+    let block = Block::new("How metric results become a score.").attribute(Attribute::optional(
+        "group_weights",
+        Type::map(Type::Number),
+        "Weight of each metric group in the score; weights should total 100. Groups left out share what remains.",
+    ));
+    with_fields(block, SCORE_THRESHOLDS)
 }
 
 /// The resource schema.
@@ -272,10 +473,6 @@ fn number_json(n: &Number) -> Json {
         .unwrap_or(Json::Null)
 }
 
-fn number(v: &Value, name: &str) -> Option<Json> {
-    v.attr(name).and_then(Value::as_number).map(number_json)
-}
-
 fn block<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
     v.attr(name).filter(|b| matches!(b, Value::Object(_)))
 }
@@ -287,61 +484,23 @@ fn put(map: &mut Map<String, Json>, key: &str, value: Option<Json>) {
     }
 }
 
+/// The object of the set fields of `value`'s block `name`, when the block is set.
+fn block_json(value: &Value, name: &str, fields: &[Field]) -> Option<Json> {
+    block(value, name).map(|b| {
+        let mut m = Map::new();
+        fields_to_json(b, fields, &mut m);
+        Json::Object(m)
+    })
+}
+
 fn query_json(metric: &Value) -> Json {
-    if let Some(q) = block(metric, "prometheus_query") {
-        let mut m = Map::new();
-        m.insert("type".into(), json!("prometheus"));
-        put(
-            &mut m,
-            "metricName",
-            string(q, "metric_name").map(Json::from),
-        );
-        put(
-            &mut m,
-            "resourceType",
-            string(q, "resource_type").map(Json::from),
-        );
-        put(
-            &mut m,
-            "labelBindings",
-            strings(q, "label_bindings").map(Json::from),
-        );
-        put(
-            &mut m,
-            "groupByFields",
-            strings(q, "group_by_fields").map(Json::from),
-        );
-        put(
-            &mut m,
-            "customInlineTemplate",
-            string(q, "custom_inline_template").map(Json::from),
-        );
-        put(
-            &mut m,
-            "customFilterTemplate",
-            string(q, "custom_filter_template").map(Json::from),
-        );
-        return Json::Object(m);
-    }
-    if let Some(q) = block(metric, "datadog_query") {
-        let mut m = Map::new();
-        m.insert("type".into(), json!("datadog"));
-        put(
-            &mut m,
-            "metricName",
-            string(q, "metric_name").map(Json::from),
-        );
-        put(
-            &mut m,
-            "customInlineTemplate",
-            string(q, "custom_inline_template").map(Json::from),
-        );
-        put(
-            &mut m,
-            "customFilterTemplate",
-            string(q, "custom_filter_template").map(Json::from),
-        );
-        return Json::Object(m);
+    for source in &QUERY_SOURCES {
+        if let Some(q) = block(metric, source.block) {
+            let mut m = Map::new();
+            m.insert("type".into(), json!(source.kind));
+            fields_to_json(q, source.fields, &mut m);
+            return Json::Object(m);
+        }
     }
     string(metric, "query_json")
         .and_then(|text| serde_json::from_str(&text).ok())
@@ -350,41 +509,17 @@ fn query_json(metric: &Value) -> Json {
 
 fn metric_json(metric: &Value) -> Json {
     let mut canary = Map::new();
+    fields_to_json(metric, METRIC_CANARY, &mut canary);
     put(
         &mut canary,
-        "direction",
-        string(metric, "direction").map(Json::from),
+        "effectSize",
+        block_json(metric, "effect_size", EFFECT_SIZE),
     );
     put(
         &mut canary,
-        "nanStrategy",
-        string(metric, "nan_strategy").map(Json::from),
+        "outliers",
+        block_json(metric, "outliers", OUTLIERS),
     );
-    for (attr, key) in [
-        ("critical", "critical"),
-        ("must_have_data", "mustHaveData"),
-        ("muted", "muted"),
-    ] {
-        put(
-            &mut canary,
-            key,
-            metric.attr(attr).and_then(Value::as_bool).map(Json::from),
-        );
-    }
-    if let Some(e) = block(metric, "effect_size") {
-        let mut m = Map::new();
-        put(&mut m, "measure", string(e, "measure").map(Json::from));
-        for (attr, key) in EFFECT_KEYS {
-            put(&mut m, key, number(e, attr));
-        }
-        canary.insert("effectSize".into(), Json::Object(m));
-    }
-    if let Some(o) = block(metric, "outliers") {
-        let mut m = Map::new();
-        put(&mut m, "strategy", string(o, "strategy").map(Json::from));
-        put(&mut m, "outlierFactor", number(o, "outlier_factor"));
-        canary.insert("outliers".into(), Json::Object(m));
-    }
     let mut m = Map::new();
     m.insert(
         "name".into(),
@@ -403,13 +538,6 @@ fn metric_json(metric: &Value) -> Json {
     m.insert("analysisConfigurations".into(), json!({ "canary": canary }));
     Json::Object(m)
 }
-
-const EFFECT_KEYS: [(&str, &str); 4] = [
-    ("allowed_increase", "allowedIncrease"),
-    ("allowed_decrease", "allowedDecrease"),
-    ("critical_increase", "criticalIncrease"),
-    ("critical_decrease", "criticalDecrease"),
-];
 
 /// The canary config document Gate stores, with `id` when updating.
 pub fn to_json(planned: &Value, id: Option<&str>) -> Json {
@@ -463,8 +591,7 @@ pub fn to_json(planned: &Value, id: Option<&str>) -> Json {
     classifier.insert("groupWeights".into(), Json::Object(weights));
     if let Some(c) = classifier_block {
         let mut thresholds = Map::new();
-        put(&mut thresholds, "pass", number(c, "pass_threshold"));
-        put(&mut thresholds, "marginal", number(c, "marginal_threshold"));
+        fields_to_json(c, SCORE_THRESHOLDS, &mut thresholds);
         if !thresholds.is_empty() {
             classifier.insert("scoreThresholds".into(), Json::Object(thresholds));
         }
@@ -532,25 +659,11 @@ fn object(block: &Block, fields: Vec<(&str, Value)>) -> Value {
     Value::Object(m)
 }
 
-/// Keys a typed query block can express, per source type.
-fn typed_keys(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "prometheus" => Some(&[
-            "type",
-            "metricName",
-            "resourceType",
-            "labelBindings",
-            "groupByFields",
-            "customInlineTemplate",
-            "customFilterTemplate",
-        ]),
-        "datadog" => Some(&[
-            "type",
-            "metricName",
-            "customInlineTemplate",
-            "customFilterTemplate",
-        ]),
-        _ => None,
+/// The block `schema` read from the Kayenta object `json`; null when `json` is not an object.
+fn block_value(json: Option<&Json>, schema: fn() -> Block, fields: &[Field]) -> Value {
+    match json {
+        Some(j @ Json::Object(_)) => object(&schema(), fields_from_json(j, fields)),
+        _ => Value::Null,
     }
 }
 
@@ -559,62 +672,23 @@ fn typed_keys(kind: &str) -> Option<&'static [&'static str]> {
 fn query_fields(query: &Json, prior: Option<&Value>) -> Vec<(&'static str, Value)> {
     let prior_json = prior.and_then(|p| string(p, "query_json"));
     let kind = query.get("type").and_then(Json::as_str).unwrap_or_default();
-    let typed = typed_keys(kind).filter(|keys| {
-        query.as_object().is_some_and(|m| {
-            m.iter()
-                .all(|(k, v)| v.is_null() || keys.contains(&k.as_str()))
-        })
-    });
-    if prior_json.is_some() || typed.is_none() {
-        let same = prior_json
-            .as_deref()
-            .and_then(|text| serde_json::from_str::<Json>(text).ok())
-            .is_some_and(|parsed| &parsed == query);
-        let text = match prior_json {
-            Some(text) if same => text,
-            _ => query.to_string(),
-        };
-        return vec![("query_json", Value::String(text))];
-    }
-    let q = |key: &str| query.get(key);
-    match kind {
-        "prometheus" => vec![(
-            "prometheus_query",
-            object(
-                &prometheus_query_block(),
-                vec![
-                    ("metric_name", json_string(q("metricName"))),
-                    (
-                        "custom_inline_template",
-                        json_string(q("customInlineTemplate")),
-                    ),
-                    (
-                        "custom_filter_template",
-                        json_string(q("customFilterTemplate")),
-                    ),
-                    ("label_bindings", json_strings(q("labelBindings"))),
-                    ("group_by_fields", json_strings(q("groupByFields"))),
-                    ("resource_type", json_string(q("resourceType"))),
-                ],
-            ),
+    let typed = QuerySource::by_kind(kind).filter(|source| source.expresses(query));
+    match typed {
+        Some(source) if prior_json.is_none() => vec![(
+            source.block,
+            object(&source.schema(), fields_from_json(query, source.fields)),
         )],
-        _ => vec![(
-            "datadog_query",
-            object(
-                &datadog_query_block(),
-                vec![
-                    ("metric_name", json_string(q("metricName"))),
-                    (
-                        "custom_inline_template",
-                        json_string(q("customInlineTemplate")),
-                    ),
-                    (
-                        "custom_filter_template",
-                        json_string(q("customFilterTemplate")),
-                    ),
-                ],
-            ),
-        )],
+        _ => {
+            let same = prior_json
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Json>(text).ok())
+                .is_some_and(|parsed| &parsed == query);
+            let text = match prior_json {
+                Some(text) if same => text,
+                _ => query.to_string(),
+            };
+            vec![("query_json", Value::String(text))]
+        }
     }
 }
 
@@ -624,29 +698,6 @@ fn metric_value(metric: &Json, prior: Option<&Value>) -> Value {
         .and_then(|a| a.get("canary"))
         .cloned()
         .unwrap_or(Json::Null);
-    let c = |key: &str| canary.get(key);
-    let effect_size = match c("effectSize") {
-        Some(e @ Json::Object(_)) => {
-            let mut fields = vec![("measure", json_string(e.get("measure")))];
-            fields.extend(
-                EFFECT_KEYS
-                    .iter()
-                    .map(|(attr, key)| (*attr, json_number(e.get(key)))),
-            );
-            object(&effect_size_block(), fields)
-        }
-        _ => Value::Null,
-    };
-    let outliers = match c("outliers") {
-        Some(o @ Json::Object(_)) => object(
-            &outliers_block(),
-            vec![
-                ("strategy", json_string(o.get("strategy"))),
-                ("outlier_factor", json_number(o.get("outlierFactor"))),
-            ],
-        ),
-        _ => Value::Null,
-    };
     // Kayenta fills `scopeName` with "default"; it reads as null unless the configuration said
     // "default" itself.
     let said_default = prior
@@ -661,14 +712,16 @@ fn metric_value(metric: &Json, prior: Option<&Value>) -> Value {
         ("name", json_string(metric.get("name"))),
         ("groups", json_strings(metric.get("groups"))),
         ("scope_name", scope_name),
-        ("direction", json_string(c("direction"))),
-        ("nan_strategy", json_string(c("nanStrategy"))),
-        ("critical", json_bool(c("critical"))),
-        ("must_have_data", json_bool(c("mustHaveData"))),
-        ("muted", json_bool(c("muted"))),
-        ("effect_size", effect_size),
-        ("outliers", outliers),
+        (
+            "effect_size",
+            block_value(canary.get("effectSize"), effect_size_block, EFFECT_SIZE),
+        ),
+        (
+            "outliers",
+            block_value(canary.get("outliers"), outliers_block, OUTLIERS),
+        ),
     ];
+    fields.extend(fields_from_json(&canary, METRIC_CANARY));
     fields.extend(query_fields(
         metric.get("query").unwrap_or(&Json::Null),
         prior,
@@ -710,20 +763,13 @@ pub fn from_json(doc: &Json, prior: &Value) -> Value {
         ),
         _ => Value::Null,
     };
-    let thresholds = classifier.get("scoreThresholds");
-    let pass = json_number(thresholds.and_then(|t| t.get("pass")));
-    let marginal = json_number(thresholds.and_then(|t| t.get("marginal")));
-    let classifier = if weights.is_null() && pass.is_null() && marginal.is_null() {
+    let thresholds = classifier.get("scoreThresholds").unwrap_or(&Json::Null);
+    let mut classifier_fields = fields_from_json(thresholds, SCORE_THRESHOLDS);
+    classifier_fields.push(("group_weights", weights));
+    let classifier = if classifier_fields.iter().all(|(_, v)| v.is_null()) {
         Value::Null
     } else {
-        object(
-            &classifier_block(),
-            vec![
-                ("group_weights", weights),
-                ("pass_threshold", pass),
-                ("marginal_threshold", marginal),
-            ],
-        )
+        object(&classifier_block(), classifier_fields)
     };
     let judge = doc
         .get("judge")
@@ -807,8 +853,11 @@ fn validate_metric(metric: &Value, path: &AttributePath, diags: &mut Diagnostics
             diags,
         );
     }
-    let set: Vec<&str> = ["prometheus_query", "datadog_query", "query_json"]
-        .into_iter()
+    let typed: Vec<&str> = QUERY_SOURCES.iter().map(|source| source.block).collect();
+    let set: Vec<&str> = typed
+        .iter()
+        .copied()
+        .chain(["query_json"])
         .filter(|name| metric.attr(name).is_some_and(|v| !v.is_null()))
         .collect();
     if set.len() != 1 {
@@ -816,8 +865,13 @@ fn validate_metric(metric: &Value, path: &AttributePath, diags: &mut Diagnostics
             path.clone(),
             "Invalid Metric Query",
             format!(
-                "Block {path} must set exactly one of prometheus_query, datadog_query and query_json, got: {}.",
-                if set.is_empty() { "none".to_owned() } else { set.join(", ") }
+                "Block {path} must set exactly one of {} and query_json, got: {}.",
+                typed.join(", "),
+                if set.is_empty() {
+                    "none".to_owned()
+                } else {
+                    set.join(", ")
+                }
             ),
         );
     }
@@ -1042,7 +1096,7 @@ mod tests {
             (
                 "prometheus_query",
                 object(
-                    &prometheus_query_block(),
+                    &QUERY_SOURCES[0].schema(),
                     vec![
                         ("metric_name", s("latency")),
                         ("custom_filter_template", s("by-group")),
