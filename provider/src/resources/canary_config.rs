@@ -79,60 +79,59 @@ struct Field {
     description: &'static str,
 }
 
-const fn optional(
-    attr: &'static str,
-    key: &'static str,
-    kind: Kind,
-    description: &'static str,
-) -> Field {
-    Field {
-        attr,
-        key,
-        kind,
-        required: false,
-        description,
+impl Field {
+    /// An optional attribute `attr` written to Kayenta as `key`.
+    const fn new(
+        attr: &'static str,
+        key: &'static str,
+        kind: Kind,
+        description: &'static str,
+    ) -> Field {
+        Field {
+            attr,
+            key,
+            kind,
+            required: false,
+            description,
+        }
     }
-}
 
-const fn required(
-    attr: &'static str,
-    key: &'static str,
-    kind: Kind,
-    description: &'static str,
-) -> Field {
-    Field {
-        required: true,
-        ..optional(attr, key, kind, description)
+    /// The same attribute, required.
+    const fn required(self) -> Field {
+        Field {
+            required: true,
+            ..self
+        }
     }
 }
 
 /// `analysisConfigurations.canary.effectSize`.
 const EFFECT_SIZE: &[Field] = &[
-    optional(
+    Field::new(
         "measure",
         "measure",
         Kind::String,
         "`meanRatio` (default; experiment mean / control mean) or `cles` (common-language effect size).",
     ),
-    optional(
+    Field::new(
         "allowed_increase",
         "allowedIncrease",
         Kind::Number,
         "Smallest effect size that makes a rise High (default 1.0, or 0.5 for `cles`).",
     ),
-    optional(
+    Field::new(
         "allowed_decrease",
         "allowedDecrease",
         Kind::Number,
         "Largest effect size that makes a fall Low (default 1.0, or 0.5 for `cles`).",
     ),
-    optional(
+    Field::new(
         "critical_increase",
         "criticalIncrease",
         Kind::Number,
         "Effect size from which a rise of a `critical` metric fails the whole canary.",
     ),
-    optional(
+    Field::new(
         "critical_decrease",
         "criticalDecrease",
         Kind::Number,
@@ -142,13 +141,13 @@ const EFFECT_SIZE: &[Field] = &[
 
 /// `analysisConfigurations.canary.outliers`.
 const OUTLIERS: &[Field] = &[
-    optional(
+    Field::new(
         "strategy",
         "strategy",
         Kind::String,
         "`keep` (default) or `remove` (drop points outside the IQR fences).",
     ),
-    optional(
+    Field::new(
         "outlier_factor",
         "outlierFactor",
         Kind::Number,
@@ -158,31 +157,31 @@ const OUTLIERS: &[Field] = &[
 
 /// The `analysisConfigurations.canary` keys set directly in a `metric` block.
 const METRIC_CANARY: &[Field] = &[
-    optional(
+    Field::new(
         "direction",
         "direction",
         Kind::String,
         "Which change fails: `increase`, `decrease` or `either` (default).",
     ),
-    optional(
+    Field::new(
         "nan_strategy",
         "nanStrategy",
         Kind::String,
         "Missing points: `remove` (default) or `replace` (with 0).",
     ),
-    optional(
+    Field::new(
         "critical",
         "critical",
         Kind::Bool,
         "A High or Low result of this metric fails the whole canary.",
     ),
-    optional(
+    Field::new(
         "must_have_data",
         "mustHaveData",
         Kind::Bool,
         "Missing data counts as a failure instead of being ignored.",
     ),
-    optional(
+    Field::new(
         "muted",
         "muted",
         Kind::Bool,
@@ -192,13 +191,13 @@ const METRIC_CANARY: &[Field] = &[
 
 /// `classifier.scoreThresholds`.
 const SCORE_THRESHOLDS: &[Field] = &[
-    optional(
+    Field::new(
         "pass_threshold",
         "pass",
         Kind::Number,
         "Config-level default pass score (`scoreThresholds.pass`); the canary stage's thresholds take precedence.",
     ),
-    optional(
+    Field::new(
         "marginal_threshold",
         "marginal",
         Kind::Number,
@@ -224,37 +223,38 @@ const QUERY_SOURCES: [QuerySource; 2] = [
         description: "A Prometheus query (`query.type = \"prometheus\"`). Without a template, the label \
          bindings (or the `resource_type` filters) go inside `metric_name{...}`.",
         fields: &[
-            required(
+            Field::new(
                 "metric_name",
                 "metricName",
                 Kind::String,
                 "The Prometheus metric name, e.g. `http_request_duration_seconds`.",
-            ),
-            optional(
+            )
+            .required(),
+            Field::new(
                 "custom_inline_template",
                 "customInlineTemplate",
                 Kind::String,
                 "A filter template written inline, with `${scope}`, `${location}` and extended scope parameters as placeholders; `PromQL:` starts a whole query. Takes precedence over `custom_filter_template`.",
             ),
-            optional(
+            Field::new(
                 "custom_filter_template",
                 "customFilterTemplate",
                 Kind::String,
                 "The name of an entry of `templates` to use as the filter.",
             ),
-            optional(
+            Field::new(
                 "label_bindings",
                 "labelBindings",
                 Kind::Strings,
                 "Extra label matchers, e.g. `[\"job=\\\"checkout\\\"\"]` (Kayenta's `labelBindings`).",
             ),
-            optional(
+            Field::new(
                 "group_by_fields",
                 "groupByFields",
                 Kind::Strings,
                 "Labels to group by (`avg(...) by (fields)`).",
             ),
-            optional(
+            Field::new(
                 "resource_type",
                 "resourceType",
                 Kind::String,
@@ -268,19 +268,20 @@ const QUERY_SOURCES: [QuerySource; 2] = [
         description: "A Datadog query (`query.type = \"datadog\"`): `<metric_name>{<scope>}` unless a template \
          gives the whole query.",
         fields: &[
-            required(
+            Field::new(
                 "metric_name",
                 "metricName",
                 Kind::String,
                 "The Datadog query prefix, e.g. `avg:system.cpu.user`.",
-            ),
-            optional(
+            )
+            .required(),
+            Field::new(
                 "custom_inline_template",
                 "customInlineTemplate",
                 Kind::String,
                 "A whole query written inline with `${scope}`, `${location}` and extended scope parameters as placeholders. Takes precedence over `custom_filter_template`.",
             ),
-            optional(
+            Field::new(
                 "custom_filter_template",
                 "customFilterTemplate",
                 Kind::String,
