@@ -11,6 +11,7 @@
 mod checks;
 mod convert;
 mod schema;
+mod upstream;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -22,6 +23,7 @@ use pipeline::blocks::pipeline::{
 use pipeline::blocks::{self, BlockSpec, BlockValue, decode};
 use pipeline::model::ref_id_string;
 use serde_json::{Map, Value as Json};
+use upstream::{UPSTREAM_BLOCKS, fill_planned_upstreams, fill_upstream_name, resolve_upstreams};
 
 pub use schema::schema;
 
@@ -32,6 +34,19 @@ use crate::value::Value;
 
 /// The resource type.
 pub struct PipelineResource;
+
+impl PipelineResource {
+    /// The planned state with the computed side of each upstream reference re-planned: unknown
+    /// where the configured `pipeline_name` (or `pipeline` id) changed since the prior state,
+    /// the prior block's value where it did not. Apply fills the unknowns from what it resolved,
+    /// so the state never keeps an id the pipeline no longer points at.
+    ///
+    /// The plan step does not call it yet: `lifecycle::plan_resource` has no hook through which
+    /// a resource may change its planned state (only `Resource::check_plan`, which reads it).
+    pub fn plan_upstream_references(&self, prior: &Value, planned: Value, config: &Value) -> Value {
+        upstream::plan_upstream_references(prior, planned, config)
+    }
+}
 
 /// The documented import id template; a bare pipeline id (a UUID) is accepted too.
 pub const IMPORT_TEMPLATE: &str = "<application>/<pipeline name>";
@@ -49,9 +64,6 @@ async fn application_of(ctx: &Ctx, id: &str) -> Result<Option<String>, ResourceE
         Err(e) => Err(e.into()),
     }
 }
-
-/// The blocks that name an upstream pipeline by id or by name.
-const UPSTREAM_BLOCKS: &[&str] = &["pipeline_trigger", "pipeline_stage"];
 
 fn text<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v.attr(name).and_then(Value::as_str)
@@ -119,75 +131,6 @@ fn prior_match<'a>(
         .iter()
         .filter(|p| p.spec.name == b.spec.name)
         .nth(nth)
-}
-
-/// Resolves upstream pipelines named by `pipeline_name` to their ids. Both `pipeline` and
-/// `pipeline_name` are optional and computed, so the planned value carries the one the user
-/// set and the prior value of the other: the name is used when there is no id, or when the
-/// name is what changed since the prior state.
-async fn resolve_upstreams(
-    ctx: &Ctx,
-    blocks: &mut PipelineBlocks,
-    prior: Option<&PipelineBlocks>,
-) -> Result<(), ResourceError> {
-    let mut diags = Diagnostics::new();
-    for stages in [false, true] {
-        let list = if stages {
-            &blocks.stages
-        } else {
-            &blocks.triggers
-        };
-        let mut resolved = Vec::new();
-        for (i, b) in list.iter().enumerate() {
-            if !UPSTREAM_BLOCKS.contains(&b.spec.name) {
-                continue;
-            }
-            let (Some(app), Some(name)) =
-                (b.value.str("application"), b.value.str("pipeline_name"))
-            else {
-                continue;
-            };
-            let name_changed = prior
-                .and_then(|p| prior_match(p, list, i, stages))
-                .is_none_or(|p| p.value.get("pipeline_name") != b.value.get("pipeline_name"));
-            if b.value.str("pipeline").is_some() && !name_changed {
-                continue;
-            }
-            match find_live(ctx, app, None, Some(name)).await? {
-                Some(up) if json_str(&up, "id").is_some() => {
-                    resolved.push((i, json_str(&up, "id").unwrap_or_default().to_owned()));
-                }
-                _ => {
-                    let path = AttributePath::root(b.spec.name)
-                        .index(nth_of_type(list, i))
-                        .attr("pipeline_name");
-                    diags.attribute_error(
-                        path.clone(),
-                        "Upstream Pipeline Not Found",
-                        format!(
-                            "Attribute {path}: application {app:?} has no pipeline named {name:?}. \
-                             Create it first (reference its spinnaker_pipeline resource so Terraform orders the two), or set pipeline to its id."
-                        ),
-                    );
-                }
-            }
-        }
-        let list = if stages {
-            &mut blocks.stages
-        } else {
-            &mut blocks.triggers
-        };
-        for (i, id) in resolved {
-            if let Some(b) = list.get_mut(i) {
-                b.value.set("pipeline", Json::String(id));
-            }
-        }
-    }
-    if diags.is_empty() {
-        Ok(())
-    } else {
-        Err(ResourceError::Diagnostics(diags))
-    }
 }
 
 /// Checks at apply that every `depends_on` names a declared stage or a live unmanaged one.
@@ -301,20 +244,6 @@ fn decode_stage(
         }
     }
     None
-}
-
-/// Fills `pipeline_name` of a pipeline trigger or stage with the current name of the upstream
-/// pipeline its `pipeline` id points at (both are optional and computed, so the configuration
-/// may use either).
-async fn fill_upstream_name(ctx: &Ctx, value: &mut BlockValue) -> Result<(), ResourceError> {
-    let name = match (value.str("application"), value.str("pipeline")) {
-        (Some(app), Some(id)) => find_live(ctx, app, Some(id), None)
-            .await?
-            .and_then(|up| json_str(&up, "name").map(str::to_owned)),
-        _ => None,
-    };
-    value.set("pipeline_name", name.map_or(Json::Null, Json::String));
-    Ok(())
 }
 
 /// The state for a live pipeline, shaped like the prior state where the prior state made a
@@ -595,11 +524,13 @@ impl Resource for PipelineResource {
         let mut blocks = convert::pipeline_blocks(planned);
         resolve_upstreams(ctx, &mut blocks, None).await?;
         check_dependencies(&blocks, &[])?;
+        let mut planned = planned.clone();
+        fill_planned_upstreams(ctx, &mut planned, &blocks).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let json = to_send(&blocks, None, &id);
         let stored = save(ctx, &json).await?;
-        tracing::info!(pipeline = %label(planned), %id, "created pipeline");
-        Ok(applied(planned, &id, &json, &stored))
+        tracing::info!(pipeline = %label(&planned), %id, "created pipeline");
+        Ok(applied(&planned, &id, &json, &stored))
     }
 
     async fn update(
@@ -640,10 +571,12 @@ impl Resource for PipelineResource {
         resolve_upstreams(ctx, &mut blocks, Some(&convert::pipeline_blocks(prior))).await?;
         let unmanaged = unmanaged_stages(&live, &declared_ref_ids(&blocks));
         check_dependencies(&blocks, &unmanaged)?;
+        let mut planned = planned.clone();
+        fill_planned_upstreams(ctx, &mut planned, &blocks).await?;
         let json = to_send(&blocks, Some(&live), id);
         let stored = save(ctx, &json).await?;
-        tracing::info!(pipeline = %label(planned), %id, "updated pipeline");
-        Ok(applied(planned, id, &json, &stored))
+        tracing::info!(pipeline = %label(&planned), %id, "updated pipeline");
+        Ok(applied(&planned, id, &json, &stored))
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Result<(), ResourceError> {

@@ -432,3 +432,31 @@ fn triggers_without_a_block_are_listed_not_declared() {
         Some(&Value::List(vec![entry("concourse", true)]))
     );
 }
+
+#[test]
+fn naming_the_upstream_by_id_and_by_name_fails_with_the_attribute_path() {
+    let mut c = base();
+    c.push((
+        "pipeline_stage",
+        Value::List(vec![block(
+            "pipeline_stage",
+            &[
+                ("ref_id", s("child")),
+                ("name", s("Child")),
+                ("application", s("shop")),
+                ("pipeline", s("0b6f1b2e-0000-4000-8000-000000000000")),
+                ("pipeline_name", s("build")),
+            ],
+        )]),
+    ));
+    let mut d = Diagnostics::new();
+    PipelineResource.validate(&config(&c), &mut d);
+    let err =
+        d.0.iter()
+            .find(|x| x.summary == "Conflicting Pipeline Reference")
+            .expect("conflict reported");
+    assert_eq!(
+        err.path.as_ref().map(ToString::to_string).as_deref(),
+        Some("pipeline_stage[0].pipeline_name")
+    );
+}
