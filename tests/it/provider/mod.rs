@@ -6,6 +6,7 @@ mod config;
 mod data_source;
 mod faults;
 mod pipeline;
+mod pipeline_apply;
 
 use anyhow::Result;
 use e2e::{Engine, Terraform, Workspace};

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::each_terraform;
 
-const APP: &str = "tfaccpipes";
+pub(super) const APP: &str = "tfaccpipes";
 
-fn application(endpoint: &str) -> String {
+pub(super) fn application(endpoint: &str) -> String {
     format!(
         "{}\nresource \"spinnaker_application\" \"app\" {{\n  name  = \"{APP}\"\n  email = \"pipes@example.com\"\n}}\n",
         e2e::provider_config(endpoint, "")
@@ -20,7 +20,7 @@ fn application(endpoint: &str) -> String {
 }
 
 /// Every pipeline of the application, as the engine serves them.
-fn pipelines(engine: &Engine) -> Result<Vec<Value>> {
+pub(super) fn pipelines(engine: &Engine) -> Result<Vec<Value>> {
     let (status, body) =
         engine.call("GET", &format!("/applications/{APP}/pipelineConfigs"), None)?;
     if status == 404 {
@@ -30,7 +30,7 @@ fn pipelines(engine: &Engine) -> Result<Vec<Value>> {
     Ok(body.as_array().cloned().unwrap_or_default())
 }
 
-fn pipeline(engine: &Engine, name: &str) -> Result<Value> {
+pub(super) fn pipeline(engine: &Engine, name: &str) -> Result<Value> {
     pipelines(engine)?
         .into_iter()
         .find(|p| p["name"] == name)
@@ -38,7 +38,7 @@ fn pipeline(engine: &Engine, name: &str) -> Result<Value> {
 }
 
 /// Saves a pipeline through the engine's API, as Deck would.
-fn save(engine: &Engine, pipeline: &Value) -> Result<()> {
+pub(super) fn save(engine: &Engine, pipeline: &Value) -> Result<()> {
     let (status, body) = engine.call("POST", "/pipelines", Some(pipeline.clone()))?;
     ensure!(
         status == 200,
@@ -47,7 +47,7 @@ fn save(engine: &Engine, pipeline: &Value) -> Result<()> {
     Ok(())
 }
 
-fn stage<'a>(p: &'a Value, ref_id: &str) -> Result<&'a Value> {
+pub(super) fn stage<'a>(p: &'a Value, ref_id: &str) -> Result<&'a Value> {
     p["stages"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["refId"] == ref_id))
@@ -61,7 +61,7 @@ fn trigger<'a>(p: &'a Value, kind: &str) -> Result<&'a Value> {
         .with_context(|| format!("no {kind} trigger in {p}"))
 }
 
-fn empty_plan(ws: &Workspace, when: &str) -> Result<()> {
+pub(super) fn empty_plan(ws: &Workspace, when: &str) -> Result<()> {
     let plan = ws.plan_code()?;
     ensure!(plan.code == 0, "plan {when} is not empty:\n{}", plan.text());
     Ok(())
