@@ -94,7 +94,7 @@ resource "spinnaker_pipeline" "release" {
     depends_on              = ["canary"]
     instructions            = "Canary of ${var.canary_cluster}: status $${#stage('Canary analysis').status}, scores $${#stage('Canary analysis').context.canaryScores}. Promote or roll back?"
     judgment_inputs         = ["promote", "rollback"]
-    required_judgment_roles = length(var.judgment_roles) > 0 ? var.judgment_roles : null
+    required_judgment_roles = var.judgment_roles
   }
 
   webhook_stage {

@@ -51,7 +51,7 @@ resource "spinnaker_pipeline" "promotion" {
       depends_on              = ["bake-${var.regions[manual_judgment_stage.value.index - 1]}"]
       instructions            = "${var.cluster} is live in ${var.regions[manual_judgment_stage.value.index - 1]}. Continue to ${manual_judgment_stage.value.region}?"
       judgment_inputs         = ["continue", "stop"]
-      required_judgment_roles = length(var.judgment_roles) > 0 ? var.judgment_roles : null
+      required_judgment_roles = var.judgment_roles
     }
   }
 
