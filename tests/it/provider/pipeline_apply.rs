@@ -1,7 +1,8 @@
 //! Acceptance tests for what `spinnaker_pipeline` reads back and what an apply costs: empty
 //! values in the configuration plan clean while values removed in Spinnaker show as drift;
 //! triggers without a block are listed in `unmanaged_triggers` and kept; an apply, update or
-//! destroy of many pipelines lists their application a bounded number of times.
+//! destroy of many pipelines lists their application a bounded number of times; a re-pointed
+//! upstream reference is in the state right after apply.
 
 use anyhow::{Context, Result, ensure};
 use e2e::{Engine, Workspace};
@@ -234,6 +235,79 @@ fn pipeline_apply_lists_each_application_a_bounded_number_of_times() {
                 super::pipeline::pipelines(engine)?.is_empty(),
                 "pipelines left after destroy"
             );
+            Ok(())
+        },
+    );
+}
+
+fn repointed(endpoint: &str, upstream: &str) -> String {
+    format!(
+        r#"{app}
+resource "spinnaker_pipeline" "up_a" {{
+  application = spinnaker_application.app.name
+  name        = "up-a"
+}}
+
+resource "spinnaker_pipeline" "up_b" {{
+  application = spinnaker_application.app.name
+  name        = "up-b"
+}}
+
+resource "spinnaker_pipeline" "down" {{
+  application = spinnaker_application.app.name
+  name        = "down"
+  pipeline_trigger {{
+    enabled       = true
+    application   = spinnaker_application.app.name
+    pipeline_name = spinnaker_pipeline.{upstream}.name
+  }}
+  pipeline_stage {{
+    ref_id      = "child"
+    name        = "Child"
+    application = spinnaker_application.app.name
+    pipeline    = spinnaker_pipeline.{upstream}.id
+  }}
+}}
+"#,
+        app = application(endpoint)
+    )
+}
+
+#[test]
+#[ignore = "needs a plan hook through which spinnaker_pipeline marks the computed side of a changed upstream reference unknown (PipelineResource::plan_upstream_references); see the pipeline-resource report"]
+fn pipeline_repointed_upstream_is_in_state_right_after_apply() {
+    each_terraform(
+        "pipeline_repointed_upstream_is_in_state_right_after_apply",
+        |_, engine, ws| {
+            ws.write(&repointed(&engine.url, "up_a"))?;
+            ws.init()?;
+            ws.apply()?;
+            empty_plan(ws, "after create")?;
+
+            // Point both references at the other pipeline; the state must say so at once,
+            // without waiting for a refresh.
+            ws.write(&repointed(&engine.url, "up_b"))?;
+            ws.apply()?;
+            let up_b = pipeline(engine, "up-b")?;
+            let down = pipeline(engine, "down")?;
+            ensure!(
+                down["triggers"][0]["pipeline"] == up_b["id"]
+                    && stage(&down, "child")?["pipeline"] == up_b["id"],
+                "not re-pointed in Spinnaker: {down}"
+            );
+            let state = resource_values(ws, "spinnaker_pipeline.down")?;
+            ensure!(
+                state["pipeline_trigger"][0]["pipeline"] == up_b["id"],
+                "state keeps a stale upstream id: {}",
+                state["pipeline_trigger"]
+            );
+            ensure!(
+                state["pipeline_stage"][0]["pipeline_name"] == "up-b",
+                "state keeps a stale upstream name: {}",
+                state["pipeline_stage"]
+            );
+            empty_plan(ws, "after re-pointing")?;
+            ws.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"])?;
             Ok(())
         },
     );
