@@ -164,6 +164,18 @@ impl Authenticator {
     }
 }
 
+impl Authenticator {
+    /// The authenticated principal of a request: a token's user in `token` mode; `None` when
+    /// nobody is authenticated, and always in `none` mode (Gate with security off has no
+    /// principal, whatever `X-SPINNAKER-USER` says).
+    pub fn principal(&self, headers: &http::HeaderMap) -> Option<Caller> {
+        match self.mode {
+            AuthMode::None => None,
+            AuthMode::Token => self.authenticate(headers),
+        }
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -174,7 +186,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Paths answered without credentials, as in Gate (`POST /webhooks/**` is permit-all; signed
 /// sources are checked by the webhook controller).
 fn is_public(path: &str) -> bool {
-    path == "/health" || path.starts_with("/__spinhcl/") || path.starts_with("/webhooks/")
+    path == "/health"
+        || path == "/auth/user"
+        || path.starts_with("/__spinhcl/")
+        || path.starts_with("/webhooks/")
 }
 
 /// Middleware: puts the [`Caller`] into request extensions, or answers 401.

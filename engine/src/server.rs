@@ -62,6 +62,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .merge(api::health::routes())
+        .merge(api::auth::routes())
         .merge(api::applications::routes())
         .merge(api::tasks::routes())
         .merge(api::pipeline_configs::routes())

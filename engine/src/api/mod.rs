@@ -2,6 +2,7 @@
 //! (the JSON body extractor and the middleware that gives every error Gate's body shape).
 
 pub mod applications;
+pub mod auth;
 pub mod canary_configs;
 pub mod executions;
 pub mod health;

@@ -258,3 +258,43 @@ async fn application_without_permissions_is_open_to_every_authenticated_user() {
         );
     }
 }
+
+#[tokio::test]
+async fn auth_user_names_the_token_principal_and_is_public() {
+    let server = TestServer::with_config(CONFIG).await;
+    let response = server
+        .get("/auth/user")
+        .bearer_auth("dev-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let user = json_of(response).await;
+    assert_eq!(user["username"], "dev@example.com");
+    assert_eq!(user["roles"], json!(["developers"]));
+    assert_eq!(user["authorities"], json!([{"authority": "developers"}]));
+    assert_eq!(user["enabled"], true);
+
+    // Without credentials, Gate permits the path and answers an empty body (no principal).
+    for request in [
+        server.get("/auth/user"),
+        server.get("/auth/user").bearer_auth("wrong"),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "");
+    }
+}
+
+#[tokio::test]
+async fn auth_user_is_empty_with_security_off() {
+    let server = TestServer::with_config("").await;
+    let response = server
+        .get("/auth/user")
+        .header("X-SPINNAKER-USER", "someone@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "");
+}
