@@ -370,21 +370,10 @@ pub fn build(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<ga
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut m: BTreeMap<String, Value> = schema()
-            .block
-            .attributes
-            .iter()
-            .map(|a| (a.name.to_owned(), Value::Null))
-            .collect();
-        for (k, v) in pairs {
-            m.insert((*k).to_owned(), v.clone());
-        }
-        Value::Object(m)
+        schema().block.object_with(pairs)
     }
 
     fn no_env(_: &str) -> Option<String> {

@@ -207,6 +207,21 @@ pub struct Block {
 }
 
 impl Block {
+    /// An object of this block's attributes, all null except `pairs` (a configuration as
+    /// Terraform sends it, for tests).
+    #[cfg(test)]
+    pub(crate) fn object_with(&self, pairs: &[(&str, Value)]) -> Value {
+        let mut object: std::collections::BTreeMap<String, Value> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_owned(), Value::Null))
+            .collect();
+        for (name, value) in pairs {
+            object.insert((*name).to_owned(), value.clone());
+        }
+        Value::Object(object)
+    }
+
     /// An empty block with its description (Markdown).
     pub fn new(description: &'static str) -> Self {
         Block {

@@ -14,16 +14,7 @@ use crate::value::{Number, Value};
 use fake::fake_aws;
 
 fn block(pairs: &[(&str, Value)]) -> Value {
-    let mut m: std::collections::BTreeMap<String, Value> = schema_block()
-        .block
-        .attributes
-        .iter()
-        .map(|a| (a.name.to_owned(), Value::Null))
-        .collect();
-    for (k, v) in pairs {
-        m.insert((*k).to_owned(), v.clone());
-    }
-    Value::Object(m)
+    schema_block().block.object_with(pairs)
 }
 
 #[test]
