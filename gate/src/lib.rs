@@ -6,14 +6,16 @@
 //! - [`Client`]: the one place an HTTP client is built; every call goes through one
 //!   policy (auth, rate limit, parallelism cap, retries, error mapping, stats, logs).
 //! - Typed calls, one module per Gate controller: applications, tasks, pipeline configs
-//!   (with a per-client cache of each application's list), canary configs, executions.
+//!   (with a per-client cache of each application's list, which `save_and_read_pipeline`
+//!   and `delete_pipeline` patch rather than drop), canary configs, executions.
 //! - [`Error`]: every failure, with messages that say what to do.
 //!
 //! # Retries
 //! Refused connections (nothing reached Gate) and 429 (honouring `Retry-After`, up to
 //! 120 s) are retried for every call. 502, 503 and 504, and connections that break after
 //! sending, are retried only for idempotent calls: all GET, PUT and DELETE calls, the form
-//! login, and `save_pipeline` when the pipeline carries an `id` (create-or-replace).
+//! login, and `save_pipeline` / `save_and_read_pipeline` when the pipeline carries an `id`
+//! (create-or-replace).
 //! `submit_task`, `trigger_pipeline`, `create_canary_config`, `patch_stage` and id-less
 //! pipeline saves are not. TLS failures, connect timeouts (at most 5 s) and request
 //! timeouts are not retried. Waits use exponential backoff with full jitter
