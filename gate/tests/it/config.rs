@@ -115,6 +115,7 @@ fn client_and_futures_are_send_and_sync() {
     send(client.get_pipeline_config("a", "n"));
     send(client.get_pipeline_config_by_id("a", "i"));
     send(client.save_pipeline(&value, true));
+    send(client.save_and_read_pipeline(&value));
     send(client.update_pipeline("i", &value));
     send(client.delete_pipeline("a", "n"));
     send(client.pipeline_history("i", 1));
