@@ -68,8 +68,8 @@ pub fn plan(
     (planned, replace)
 }
 
-/// [`plan`] followed by the resource's own [`Resource::check_plan`]; errors
-/// fail the plan.
+/// [`plan`] followed by the resource's own [`Resource::modify_plan`] and
+/// [`Resource::check_plan`]; errors fail the plan.
 pub fn plan_resource(
     res: &dyn Resource,
     block: &Block,
@@ -77,9 +77,10 @@ pub fn plan_resource(
     proposed: &Value,
     config: &Value,
 ) -> Result<(Value, Vec<AttributePath>), Diagnostics> {
-    let (planned, replace) = plan(block, prior, proposed, config);
+    let (mut planned, replace) = plan(block, prior, proposed, config);
     let mut diags = Diagnostics::new();
     if !planned.is_null() {
+        planned = res.modify_plan(prior, planned, config);
         res.check_plan(prior, &planned, config, &mut diags);
     }
     if diags.has_errors() {

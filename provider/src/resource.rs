@@ -86,6 +86,13 @@ pub trait Resource: Send + Sync {
     /// Checks configuration beyond types; values may be unknown.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
+    /// Adjusts the planned state beyond what the schema's markers plan (for example, marks a
+    /// computed value inside a nested block unknown); the default keeps it. Called by
+    /// [`crate::lifecycle::plan_resource`] before [`Resource::check_plan`].
+    fn modify_plan(&self, _prior: &Value, planned: Value, _config: &Value) -> Value {
+        planned
+    }
+
     /// Checks a planned change against the prior state (values only the
     /// refreshed state knows, e.g. stages that exist remotely); the default
     /// accepts everything. Called by [`crate::lifecycle::plan_resource`].

@@ -396,7 +396,7 @@ impl Reader<'_> {
 
 /// Computed attributes of the resource, allowed (and ignored) in configuration dumps.
 fn is_computed(key: &str) -> bool {
-    matches!(key, "id" | "update_ts" | "json" | "unmanaged_stages")
+    pipeline::blocks::COMPUTED_ATTRIBUTES.contains(&key)
 }
 
 fn scalar_text(value: &hcl::Value) -> Option<String> {

@@ -16,7 +16,7 @@ use super::plan::{Action, ResourceChange};
 use crate::graph::{Diagram, Mark, Node};
 
 /// Computed attributes of the resource that are not user intent.
-const COMPUTED: &[&str] = &["id", "update_ts", "json", "unmanaged_stages"];
+const COMPUTED: &[&str] = pipeline::blocks::COMPUTED_ATTRIBUTES;
 
 /// Value shown for something unknown until apply.
 pub const UNKNOWN: &str = "(known after apply)";

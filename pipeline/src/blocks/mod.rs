@@ -414,6 +414,16 @@ pub fn custom_stage() -> &'static BlockSpec {
 /// The HCL name of the escape-hatch stage block.
 pub const CUSTOM_STAGE: &str = "custom_stage";
 
+/// The computed top-level attributes of `spinnaker_pipeline`: what Spinnaker or the provider
+/// sets, never user intent (tools reading configuration or plans skip them).
+pub const COMPUTED_ATTRIBUTES: &[&str] = &[
+    "id",
+    "update_ts",
+    "json",
+    "unmanaged_stages",
+    "unmanaged_triggers",
+];
+
 /// Any top-level block (trigger or stage) by HCL name.
 pub fn block_by_name(name: &str) -> Option<&'static BlockSpec> {
     triggers()

@@ -35,19 +35,6 @@ use crate::value::Value;
 /// The resource type.
 pub struct PipelineResource;
 
-impl PipelineResource {
-    /// The planned state with the computed side of each upstream reference re-planned: unknown
-    /// where the configured `pipeline_name` (or `pipeline` id) changed since the prior state,
-    /// the prior block's value where it did not. Apply fills the unknowns from what it resolved,
-    /// so the state never keeps an id the pipeline no longer points at.
-    ///
-    /// The plan step does not call it yet: `lifecycle::plan_resource` has no hook through which
-    /// a resource may change its planned state (only `Resource::check_plan`, which reads it).
-    pub fn plan_upstream_references(&self, prior: &Value, planned: Value, config: &Value) -> Value {
-        upstream::plan_upstream_references(prior, planned, config)
-    }
-}
-
 /// The documented import id template; a bare pipeline id (a UUID) is accepted too.
 pub const IMPORT_TEMPLATE: &str = "<application>/<pipeline name>";
 
@@ -471,6 +458,14 @@ impl Resource for PipelineResource {
             );
         }
         checks::check_config(config, diags);
+    }
+
+    /// The computed side of each upstream reference is re-planned: unknown where the configured
+    /// `pipeline_name` (or `pipeline` id) changed since the prior state, the prior block's value
+    /// where it did not. Apply fills the unknowns from what it resolved, so the state never
+    /// keeps an id the pipeline no longer points at.
+    fn modify_plan(&self, prior: &Value, planned: Value, config: &Value) -> Value {
+        upstream::plan_upstream_references(prior, planned, config)
     }
 
     fn check_plan(&self, prior: &Value, _planned: &Value, config: &Value, diags: &mut Diagnostics) {

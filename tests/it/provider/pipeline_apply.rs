@@ -274,7 +274,6 @@ resource "spinnaker_pipeline" "down" {{
 }
 
 #[test]
-#[ignore = "needs a plan hook through which spinnaker_pipeline marks the computed side of a changed upstream reference unknown (PipelineResource::plan_upstream_references); see the pipeline-resource report"]
 fn pipeline_repointed_upstream_is_in_state_right_after_apply() {
     each_terraform(
         "pipeline_repointed_upstream_is_in_state_right_after_apply",

@@ -70,6 +70,19 @@ fn schema_has_every_block_and_computed_attribute() {
 }
 
 #[test]
+fn computed_attributes_are_the_catalogue_list_tools_skip() {
+    // The CLI's configuration reader and plan review skip exactly these.
+    let computed: Vec<&str> = schema()
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.mode == crate::schema::Mode::Computed)
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(computed, pipeline::blocks::COMPUTED_ATTRIBUTES);
+}
+
+#[test]
 fn infrastructure_type_in_custom_stage_fails_with_the_attribute_path() {
     let mut c = base();
     c.push((
