@@ -4,6 +4,7 @@
 //! Disabled pipelines and disabled triggers never fire.
 
 pub mod cron;
+pub mod git;
 pub mod pipeline;
 pub mod signature;
 pub mod webhook;
