@@ -1,8 +1,9 @@
-//! Webhook, cron and pipeline triggers through the engine; signed webhook sources; disabled
+//! Webhook, git, cron and pipeline triggers through the engine; signed webhook sources; disabled
 //! triggers and pipelines never fire.
 
 use crate::executions::START;
 use crate::support::{TestServer, gate_error, json_of};
+use execution::triggers::git::sign_github;
 use execution::triggers::signature::sign_sha256;
 use serde_json::{Value, json};
 
@@ -199,4 +200,155 @@ async fn a_pipeline_trigger_starts_the_downstream_pipeline_when_upstream_finishe
         id.as_str()
     );
     assert!(all.iter().all(|e| e["name"] != "on-failure"));
+}
+
+async fn post_git(
+    server: &TestServer,
+    source: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = server
+        .post(&format!("/webhooks/git/{source}"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+fn github_push(branch: &str, hash: &str) -> String {
+    json!({"ref": format!("refs/heads/{branch}"), "after": hash, "commits": [],
+        "repository": {"name": "Shop-API", "full_name": "acme/Shop-API",
+            "owner": {"name": "acme", "login": "acme"}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_signed_github_push_starts_the_pipelines_whose_git_trigger_matches() {
+    let server = TestServer::with_clock("", START).await;
+    server
+        .put_pipeline(pipeline(
+            "on-release",
+            json!([{"type": "git", "enabled": true, "source": "github", "project": "ACME",
+                "slug": "shop-api", "branch": "release/.*", "secret": "hush-git"}]),
+        ))
+        .await;
+    server
+        .put_pipeline(pipeline(
+            "other-repo",
+            json!([{"type": "git", "enabled": true, "source": "github", "project": "acme",
+                "slug": "billing"}]),
+        ))
+        .await;
+
+    let wrong_branch = github_push("main", "0a1b2c");
+    let signature = sign_github(b"hush-git", wrong_branch.as_bytes());
+    let answer = json_of(
+        post_git(
+            &server,
+            "github",
+            &wrong_branch,
+            &[("X-GitHub-Event", "push"), ("X-Hub-Signature", &signature)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(answer["eventProcessed"], true, "parsed, just not matched");
+    assert!(
+        executions_of(&server, "shop").await.is_empty(),
+        "branch regex is a full match"
+    );
+
+    let body = github_push("release/2.0", "9f8e7d");
+    let forged = sign_github(b"not-the-secret", body.as_bytes());
+    post_git(
+        &server,
+        "github",
+        &body,
+        &[("X-GitHub-Event", "push"), ("X-Hub-Signature", &forged)],
+    )
+    .await;
+    post_git(&server, "github", &body, &[("X-GitHub-Event", "push")]).await;
+    assert!(
+        executions_of(&server, "shop").await.is_empty(),
+        "a bad or missing signature skips the trigger"
+    );
+
+    let signature = sign_github(b"hush-git", body.as_bytes());
+    let response = post_git(
+        &server,
+        "github",
+        &body,
+        &[("X-GitHub-Event", "push"), ("X-Hub-Signature", &signature)],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let answer = json_of(response).await;
+    assert_eq!(answer["eventProcessed"], true);
+    let started = executions_of(&server, "shop").await;
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["name"], "on-release");
+    let trigger = &started[0]["trigger"];
+    assert_eq!(trigger["type"], "git");
+    assert_eq!(trigger["source"], "github");
+    assert_eq!(trigger["branch"], "release/2.0");
+    assert_eq!(trigger["hash"], "9f8e7d");
+    assert_eq!(trigger["action"], "push");
+    assert_eq!(trigger["eventId"], answer["eventId"]);
+    assert!(
+        trigger.get("secret").is_none(),
+        "the secret stays in the config"
+    );
+}
+
+#[tokio::test]
+async fn git_pings_unknown_sources_and_bad_bodies_are_answered_without_firing() {
+    let server = TestServer::with_clock("", START).await;
+    server
+        .put_pipeline(pipeline(
+            "any-push",
+            json!([{"type": "git", "enabled": true, "source": "github", "project": "acme",
+                "slug": "shop-api"}]),
+        ))
+        .await;
+    let ping = json!({"zen": "Design for failure.", "hook_id": 12,
+        "repository": {"name": "shop-api", "full_name": "acme/shop-api",
+            "owner": {"login": "acme"}}})
+    .to_string();
+    let answer =
+        json_of(post_git(&server, "github", &ping, &[("X-GitHub-Event", "ping")]).await).await;
+    assert_eq!(answer, json!({"eventProcessed": false}));
+
+    let unknown = post_git(&server, "gitea", &github_push("main", "1"), &[]).await;
+    assert!(gate_error(unknown, 404).await.contains("gitea"));
+    let not_json = post_git(&server, "github", "{", &[("X-GitHub-Event", "push")]).await;
+    assert_eq!(not_json.status(), 400);
+    assert!(executions_of(&server, "shop").await.is_empty());
+
+    let gitlab = json!({"object_kind": "push", "ref": "refs/heads/main", "after": "77",
+        "project": {"namespace": "acme", "name": "shop-api"}})
+    .to_string();
+    let answer = json_of(post_git(&server, "gitlab", &gitlab, &[]).await).await;
+    assert_eq!(answer["eventProcessed"], true);
+    assert!(
+        executions_of(&server, "shop").await.is_empty(),
+        "the trigger's source is github"
+    );
+
+    let unsigned = json_of(
+        post_git(
+            &server,
+            "github",
+            &github_push("main", "5e"),
+            &[("X-GitHub-Event", "push")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(unsigned["eventProcessed"], true);
+    let started = executions_of(&server, "shop").await;
+    assert_eq!(started.len(), 1, "no secret, no signature: fires");
+    assert_eq!(started[0]["trigger"]["hash"], "5e");
 }

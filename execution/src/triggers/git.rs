@@ -472,6 +472,19 @@ pub fn signature_passes(secret: Option<&str>, raw_body: &[u8], header: Option<&s
     }
 }
 
+/// The `X-Hub-Signature` value GitHub sends for `body` under `secret`: `sha1=<hex HMAC-SHA1>`
+/// (for clients and tests).
+pub fn sign_github(secret: &[u8], body: &[u8]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    match <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(body);
+            format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// Whether one `git` trigger config fires for `event`. `raw_body` and `hub_signature` serve the
 /// secret check.
 pub fn matches(
@@ -560,13 +573,6 @@ mod tests {
             t.extend(extra);
         }
         t
-    }
-
-    fn sha1_header(secret: &str, body: &[u8]) -> String {
-        use hmac::{Hmac, KeyInit, Mac};
-        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body);
-        format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
     }
 
     #[test]
@@ -820,11 +826,19 @@ mod tests {
     }
 
     #[test]
+    fn sign_github_is_hmac_sha1_hex() {
+        assert_eq!(
+            sign_github(b"key", b"The quick brown fox jumps over the lazy dog"),
+            "sha1=de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9"
+        );
+    }
+
+    #[test]
     fn github_secret_needs_a_matching_sha1_signature() {
         let event = push_event();
         let body = br#"{"ref": "refs/heads/main"}"#;
         let with_secret = trigger(json!({"secret": "s3cret"}));
-        let good = sha1_header("s3cret", body);
+        let good = sign_github(b"s3cret", body);
         assert!(matches(&with_secret, &event, body, Some(&good)));
         assert!(
             matches(
@@ -835,7 +849,7 @@ mod tests {
             ),
             "hex compared ignoring case"
         );
-        let forged = sha1_header("other", body);
+        let forged = sign_github(b"other", body);
         assert!(
             !matches(&with_secret, &event, body, Some(&forged)),
             "wrong key"
@@ -877,7 +891,7 @@ mod tests {
                 {"type": "webhook", "enabled": true, "source": "github"}]}),
         ];
         let raw = body.to_string();
-        let signature = sha1_header("x", raw.as_bytes());
+        let signature = sign_github(b"x", raw.as_bytes());
         let fired = fired(&configs, &event, raw.as_bytes(), Some(&signature), "e-1");
         let ids: Vec<&str> = fired
             .iter()
