@@ -539,7 +539,15 @@ pub fn fired(
     event_id: &str,
 ) -> Vec<(Value, Value)> {
     enabled_triggers(configs, "git")
-        .filter(|(_, trigger)| matches(trigger, event, raw_body, hub_signature))
+        .filter(|(config, trigger)| {
+            // Names the pipeline in the signature warnings.
+            let pipeline = config
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let _span = tracing::info_span!("git trigger", pipeline).entered();
+            matches(trigger, event, raw_body, hub_signature)
+        })
         .map(|(config, trigger)| (config.clone(), runtime_trigger(trigger, event, event_id)))
         .collect()
 }
