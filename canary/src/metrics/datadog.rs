@@ -8,12 +8,14 @@
 //! query), 403 (bad keys), 429 (rate limit, with `X-RateLimit-Reset`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::{CanaryScope, MetricSet, MetricsError, MetricsSource, Secret, error_message, template};
+use super::{
+    CanaryScope, MetricSet, MetricsError, MetricsSource, Secret, error_message, http_endpoint,
+    template,
+};
 use crate::config::{CanaryConfig, CanaryMetricConfig};
 
 const BACKEND: &str = "datadog";
@@ -40,17 +42,7 @@ impl DatadogSource {
         api_key: Secret,
         application_key: Secret,
     ) -> Result<Self, MetricsError> {
-        let base = url::Url::parse(base_url).map_err(|e| MetricsError::Query {
-            metric: String::new(),
-            message: format!("invalid Datadog URL {base_url:?}: {e}"),
-        })?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|source| MetricsError::Transport {
-                backend: BACKEND,
-                source,
-            })?;
+        let (base, client) = http_endpoint(BACKEND, base_url)?;
         Ok(Self {
             base,
             api_key,

@@ -268,6 +268,22 @@ pub fn pair_sets(
 /// redacting type).
 pub use pipeline::secret::Secret;
 
+/// The parsed base URL of a backend and an HTTP client for it (60 s timeout).
+pub(crate) fn http_endpoint(
+    backend: &'static str,
+    base_url: &str,
+) -> Result<(url::Url, reqwest::Client), MetricsError> {
+    let base = url::Url::parse(base_url).map_err(|e| MetricsError::Query {
+        metric: String::new(),
+        message: format!("invalid {backend} URL {base_url:?}: {e}"),
+    })?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|source| MetricsError::Transport { backend, source })?;
+    Ok((base, client))
+}
+
 /// The error text of a non-success body: Datadog's `{"errors": [...]}`, Prometheus'
 /// `{"error": "..."}`, or the body itself (truncated).
 pub(crate) fn error_message(body: &str) -> String {

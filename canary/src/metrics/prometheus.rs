@@ -10,13 +10,14 @@
 //! default scope label, in which case it filters on `<label>="<scope>"`.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{CanaryScope, MetricSet, MetricsError, MetricsSource, error_message, template};
+use super::{
+    CanaryScope, MetricSet, MetricsError, MetricsSource, error_message, http_endpoint, template,
+};
 use crate::config::{CanaryConfig, CanaryMetricConfig};
 
 const BACKEND: &str = "prometheus";
@@ -36,17 +37,7 @@ impl PrometheusSource {
     /// # Errors
     /// An unparsable URL or a client that cannot be built.
     pub fn new(base_url: &str) -> Result<Self, MetricsError> {
-        let base = url::Url::parse(base_url).map_err(|e| MetricsError::Query {
-            metric: String::new(),
-            message: format!("invalid Prometheus URL {base_url:?}: {e}"),
-        })?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|source| MetricsError::Transport {
-                backend: BACKEND,
-                source,
-            })?;
+        let (base, client) = http_endpoint(BACKEND, base_url)?;
         Ok(Self {
             base,
             client,
