@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::{
-    CanaryScope, MetricSet, MetricsError, MetricsSource, Secret, error_message, http_endpoint,
+    CanaryScope, MetricSet, MetricsError, MetricsSource, Secret, http_endpoint, send_query,
     template,
 };
 use crate::config::{CanaryConfig, CanaryMetricConfig};
@@ -99,7 +99,7 @@ impl MetricsSource for DatadogSource {
             self.base.path().trim_end_matches('/')
         ));
         tracing::debug!(metric = %metric.name, %query, from, to, "datadog query");
-        let response = self
+        let request = self
             .client
             .get(url)
             .header("DD-API-KEY", self.api_key.expose())
@@ -108,37 +108,8 @@ impl MetricsSource for DatadogSource {
                 ("from", from.to_string()),
                 ("to", to.to_string()),
                 ("query", query.clone()),
-            ])
-            .send()
-            .await
-            .map_err(|source| MetricsError::Transport {
-                backend: BACKEND,
-                source,
-            })?;
-        let status = response.status().as_u16();
-        let reset = response
-            .headers()
-            .get("X-RateLimit-Reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = response
-            .text()
-            .await
-            .map_err(|source| MetricsError::Transport {
-                backend: BACKEND,
-                source,
-            })?;
-        if !(200..300).contains(&status) {
-            let message = error_message(&body);
-            return Err(MetricsError::from_status(
-                BACKEND,
-                status,
-                &[400],
-                query,
-                message,
-                reset,
-            ));
-        }
+            ]);
+        let (status, body) = send_query(BACKEND, request, &[400], &query).await?;
         let parsed: QueryResponse =
             serde_json::from_str(&body).map_err(|e| MetricsError::Decode {
                 backend: BACKEND,

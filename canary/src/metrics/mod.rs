@@ -284,6 +284,39 @@ pub(crate) fn http_endpoint(
     Ok((base, client))
 }
 
+/// Sends a backend query and returns the status and body of a 2xx answer. Transport failures
+/// and other statuses become [`MetricsError`]s through [`MetricsError::from_status`] (with
+/// `bad_query` the statuses that mean the query itself is wrong, and Datadog's
+/// `X-RateLimit-Reset` hint when the backend sends one).
+pub(crate) async fn send_query(
+    backend: &'static str,
+    request: reqwest::RequestBuilder,
+    bad_query: &[u16],
+    query: &str,
+) -> Result<(u16, String), MetricsError> {
+    let transport = |source| MetricsError::Transport { backend, source };
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status().as_u16();
+    let reset = response
+        .headers()
+        .get("X-RateLimit-Reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = response.text().await.map_err(transport)?;
+    if !(200..300).contains(&status) {
+        let message = error_message(&body);
+        return Err(MetricsError::from_status(
+            backend,
+            status,
+            bad_query,
+            query.to_owned(),
+            message,
+            reset,
+        ));
+    }
+    Ok((status, body))
+}
+
 /// The error text of a non-success body: Datadog's `{"errors": [...]}`, Prometheus'
 /// `{"error": "..."}`, or the body itself (truncated).
 pub(crate) fn error_message(body: &str) -> String {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    CanaryScope, MetricSet, MetricsError, MetricsSource, error_message, http_endpoint, template,
+    CanaryScope, MetricSet, MetricsError, MetricsSource, http_endpoint, send_query, template,
 };
 use crate::config::{CanaryConfig, CanaryMetricConfig};
 
@@ -235,40 +235,13 @@ impl MetricsSource for PrometheusSource {
             self.base.path().trim_end_matches('/')
         ));
         tracing::debug!(metric = %metric.name, %query, start, end, step, "prometheus range query");
-        let response = self
-            .client
-            .get(url)
-            .query(&[
-                ("query", query.as_str()),
-                ("start", &start.to_string()),
-                ("end", &end.to_string()),
-                ("step", &step.to_string()),
-            ])
-            .send()
-            .await
-            .map_err(|source| MetricsError::Transport {
-                backend: BACKEND,
-                source,
-            })?;
-        let status = response.status().as_u16();
-        let body = response
-            .text()
-            .await
-            .map_err(|source| MetricsError::Transport {
-                backend: BACKEND,
-                source,
-            })?;
-        if !(200..300).contains(&status) {
-            let message = error_message(&body);
-            return Err(MetricsError::from_status(
-                BACKEND,
-                status,
-                &[400, 422],
-                query,
-                message,
-                None,
-            ));
-        }
+        let request = self.client.get(url).query(&[
+            ("query", query.as_str()),
+            ("start", &start.to_string()),
+            ("end", &end.to_string()),
+            ("step", &step.to_string()),
+        ]);
+        let (status, body) = send_query(BACKEND, request, &[400, 422], &query).await?;
         let parsed: RangeResponse =
             serde_json::from_str(&body).map_err(|e| MetricsError::Decode {
                 backend: BACKEND,
