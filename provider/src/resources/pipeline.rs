@@ -38,18 +38,25 @@ pub struct PipelineResource;
 /// The documented import id template; a bare pipeline id (a UUID) is accepted too.
 pub const IMPORT_TEMPLATE: &str = "<application>/<pipeline name>";
 
-/// The application of the pipeline `id`, from its newest stored revision
-/// (`GET /pipelineConfigs/{id}/history?limit=1`); `None` when Gate has no such pipeline.
-async fn application_of(ctx: &Ctx, id: &str) -> Result<Option<String>, ResourceError> {
+/// The newest stored revision of pipeline `id` (`GET /pipelineConfigs/{id}/history?limit=1`),
+/// read past the list cache; `None` when Gate has no such pipeline.
+async fn newest_revision(ctx: &Ctx, id: &str) -> Result<Option<Map<String, Json>>, ResourceError> {
     match ctx.client.pipeline_history(id, 1).await {
-        Ok(revisions) => Ok(revisions
-            .first()
-            .and_then(|r| r.get("application"))
-            .and_then(Json::as_str)
-            .map(str::to_owned)),
+        Ok(revisions) => Ok(revisions.into_iter().find_map(|r| match r {
+            Json::Object(m) => Some(m),
+            _ => None,
+        })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The application of the pipeline `id`, from its newest stored revision; `None` when Gate has
+/// no such pipeline.
+async fn application_of(ctx: &Ctx, id: &str) -> Result<Option<String>, ResourceError> {
+    Ok(newest_revision(ctx, id)
+        .await?
+        .and_then(|r| json_str(&r, "application").map(str::to_owned)))
 }
 
 fn text<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
@@ -367,23 +374,15 @@ async fn save(ctx: &Ctx, json: &Map<String, Json>) -> Result<Map<String, Json>, 
     Ok(stored.as_object().cloned().unwrap_or_default())
 }
 
-/// The newest stored revision of pipeline `id`, read past the list cache (which lives for the
-/// whole Terraform command), so the stale-plan check compares against what is stored now;
-/// `listed` when Gate has no revision for it.
+/// The newest stored revision of pipeline `id` (the list cache lives for the whole Terraform
+/// command, so the stale-plan check compares against what is stored now); `listed` when Gate has
+/// no revision for it.
 async fn newest(
     ctx: &Ctx,
     id: &str,
     listed: Map<String, Json>,
 ) -> Result<Map<String, Json>, ResourceError> {
-    let revisions = match ctx.client.pipeline_history(id, 1).await {
-        Ok(revisions) => revisions,
-        Err(e) if e.is_not_found() => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(revisions
-        .into_iter()
-        .find_map(|r| r.as_object().cloned())
-        .unwrap_or(listed))
+    Ok(newest_revision(ctx, id).await?.unwrap_or(listed))
 }
 
 fn applied(
